@@ -1,0 +1,11 @@
+//! The audio engine of Sound Forge Alchemy.
+//!
+//! Everything here is pure computation over samples held in memory or read from a `std::io::Read`: no
+//! network, no database, no async runtime. That keeps it testable and benchmarkable on its own, and lets a
+//! CLI drive it exactly as the server's jobs do.
+
+mod buffer;
+mod error;
+
+pub use buffer::Audio;
+pub use error::Error;

@@ -1,0 +1,57 @@
+//! The HTTP plumbing around the pages: `/health`, request ids and request logs.
+
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use serde::Serialize;
+use tower::ServiceBuilder;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{AppState, db};
+
+/// `site` holds the pages and server functions (built by `app`); this adds the rest and the layers that
+/// every request passes through.
+pub fn router(state: AppState, site: Router) -> Router {
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+        let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+        tracing::info_span!("request", id = id.unwrap_or("-"), method = %request.method(), uri = %request.uri())
+    });
+    Router::new()
+        .route("/health", get(health))
+        .with_state(state)
+        .merge(site)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
+}
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    database: bool,
+    queue: bool,
+}
+
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let database = db::ping(&state.pool).await;
+    let queue = state.jobs.running();
+    let healthy = database && queue;
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(Health {
+            status: if healthy { "ok" } else { "unavailable" },
+            database,
+            queue,
+        }),
+    )
+}

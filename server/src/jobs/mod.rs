@@ -1,0 +1,105 @@
+//! Durable background work on underway's PostgreSQL queues.
+//!
+//! Each job kind lives in its own module and is built once at start. [`Jobs`] runs their workers and
+//! schedulers until shutdown and tells `/health` whether they are still alive.
+
+pub mod maintenance;
+
+use std::{sync::Arc, time::Duration};
+
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use underway::Job;
+
+use crate::{Result, storage::Storage};
+
+/// How long shutdown waits for running steps before leaving them to be picked up again after restart.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Each running loop, by name.
+type Loops = Vec<(&'static str, JoinHandle<()>)>;
+
+/// The running queue loops.
+#[derive(Clone)]
+pub struct Jobs {
+    shutdown: CancellationToken,
+    loops: Arc<std::sync::Mutex<Loops>>,
+}
+
+impl Jobs {
+    /// Builds every job, schedules the periodic ones and starts their workers.
+    pub async fn start(pool: &PgPool, storage: &Storage) -> Result<Self> {
+        let jobs = Self {
+            shutdown: CancellationToken::new(),
+            loops: Arc::default(),
+        };
+        let maintenance = maintenance::build(pool, storage).await?;
+        maintenance::schedule(&maintenance).await?;
+        jobs.run(maintenance);
+        let pool = pool.clone();
+        // underway only deletes expired task rows while this loop runs.
+        jobs.spawn("underway-task-deletion", async move {
+            underway::queue::run_deletion(&pool)
+                .await
+                .map_err(|err| err.to_string())
+        });
+        Ok(jobs)
+    }
+
+    fn run<I, S>(&self, job: Job<I, S>)
+    where
+        I: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        let mut worker = job.worker();
+        worker.set_shutdown_token(self.shutdown.clone());
+        let mut scheduler = job.scheduler();
+        scheduler.set_shutdown_token(self.shutdown.clone());
+        self.spawn("worker", async move {
+            worker.run().await.map_err(|err| err.to_string())
+        });
+        self.spawn("scheduler", async move {
+            scheduler.run().await.map_err(|err| err.to_string())
+        });
+    }
+
+    fn spawn(&self, name: &'static str, work: impl Future<Output = Result<(), String>> + Send + 'static) {
+        let shutdown = self.shutdown.clone();
+        let handle = tokio::spawn(async move {
+            tokio::select! {
+                outcome = work => match outcome {
+                    Ok(()) => tracing::info!(name, "queue loop finished"),
+                    Err(error) => tracing::error!(name, %error, "queue loop stopped"),
+                },
+                () = shutdown.cancelled() => {}
+            }
+        });
+        self.lock().push((name, handle));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Loops> {
+        // A panic while holding this lock cannot leave the list half-changed; keep going.
+        self.loops
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// True while every worker, scheduler and clean-up loop is running.
+    pub fn running(&self) -> bool {
+        let loops = self.lock();
+        !loops.is_empty() && loops.iter().all(|(_, handle)| !handle.is_finished())
+    }
+
+    /// Asks every loop to stop and waits a little for running steps to finish; a step cut short is retried
+    /// after the next start, since its task row was never marked done.
+    pub async fn shutdown(&self) {
+        self.shutdown.cancel();
+        let loops = std::mem::take(&mut *self.lock());
+        for (name, handle) in loops {
+            if tokio::time::timeout(SHUTDOWN_GRACE, handle).await.is_err() {
+                tracing::warn!(name, "queue loop did not stop in time");
+            }
+        }
+    }
+}

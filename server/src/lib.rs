@@ -1,0 +1,90 @@
+//! The server side of Sound Forge Alchemy below the pages: configuration, database, job queue, storage
+//! and HTTP plumbing. It knows nothing of Leptos; `app` renders the pages and calls in here.
+
+pub mod config;
+pub mod db;
+mod error;
+pub mod http;
+pub mod jobs;
+pub mod secret;
+pub mod storage;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+pub use crate::error::{Error, Result};
+use crate::{config::Config, jobs::Jobs, secret::MasterKey, storage::Storage};
+
+/// What every request handler, server function and job may reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: PgPool,
+    pub storage: Storage,
+    pub master_key: MasterKey,
+    pub jobs: Jobs,
+}
+
+impl AppState {
+    /// Everything the server needs before it can take requests: the secret key, the database (migrated),
+    /// storage and the running job queues.
+    pub async fn start(config: Config) -> Result<Self> {
+        let pool = db::connect(&config).await?;
+        Self::with_pool(config, pool).await
+    }
+
+    /// As [`AppState::start`], on a pool made elsewhere (the tests' per-test databases).
+    pub async fn with_pool(config: Config, pool: PgPool) -> Result<Self> {
+        let master_key = MasterKey::load(&config)?;
+        db::migrate(&pool).await?;
+        let storage = Storage::open(config.files_dir()).await?;
+        let jobs = Jobs::start(&pool, &storage).await?;
+        Ok(Self {
+            config: Arc::new(config),
+            pool,
+            storage,
+            master_key,
+            jobs,
+        })
+    }
+}
+
+/// Serves `router` until Ctrl-C or SIGTERM, then lets requests and job steps in flight finish.
+pub async fn serve(state: &AppState, router: axum::Router) -> Result<()> {
+    let bind = state.config.bind;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|source| Error::Io {
+            path: format!("bind {bind}").into(),
+            source,
+        })?;
+    tracing::info!("listening on http://{bind}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| Error::Io {
+            path: format!("serve {bind}").into(),
+            source,
+        })?;
+    state.jobs.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGTERM");
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate.recv() => {},
+    }
+    tracing::info!("shutting down");
+}
