@@ -19,7 +19,7 @@ impl Audio {
         if sample_rate == 0 {
             return Err(Error::ZeroSampleRate);
         }
-        if samples.len() % usize::from(channels) != 0 {
+        if !samples.len().is_multiple_of(usize::from(channels)) {
             return Err(Error::PartialFrame {
                 samples: samples.len(),
                 channels,

@@ -17,6 +17,14 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
 }
 
+/// A test's database is dropped when the test ends, which waits for every connection to come back: the
+/// queue loops must stop first.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.state.jobs.begin_shutdown();
+    }
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,

@@ -36,43 +36,52 @@ impl Jobs {
         };
         let maintenance = maintenance::build(pool, storage).await?;
         maintenance::schedule(&maintenance).await?;
-        jobs.run(maintenance);
+        jobs.run_worker(&maintenance);
+        jobs.run_scheduler(&maintenance);
         let pool = pool.clone();
-        // underway only deletes expired task rows while this loop runs.
+        let shutdown = jobs.shutdown.clone();
+        // underway only deletes expired task rows while this loop runs. Stopping it midway loses nothing.
         jobs.spawn("underway-task-deletion", async move {
-            underway::queue::run_deletion(&pool)
-                .await
-                .map_err(|err| err.to_string())
+            tokio::select! {
+                outcome = underway::queue::run_deletion(&pool) => outcome.map_err(|err| err.to_string()),
+                () = shutdown.cancelled() => Ok(()),
+            }
         });
         Ok(jobs)
     }
 
-    fn run<I, S>(&self, job: Job<I, S>)
+    /// Runs the job's worker until [`Jobs::shutdown`], which lets it finish the step in hand.
+    fn run_worker<I, S>(&self, job: &Job<I, S>)
     where
         I: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
         S: Clone + Send + Sync + 'static,
     {
         let mut worker = job.worker();
         worker.set_shutdown_token(self.shutdown.clone());
-        let mut scheduler = job.scheduler();
-        scheduler.set_shutdown_token(self.shutdown.clone());
         self.spawn("worker", async move {
             worker.run().await.map_err(|err| err.to_string())
         });
+    }
+
+    /// Runs the scheduler that enqueues a periodic job. It holds a database connection for its lock all
+    /// the time, so only periodic jobs get one.
+    fn run_scheduler<I, S>(&self, job: &Job<I, S>)
+    where
+        I: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        let mut scheduler = job.scheduler();
+        scheduler.set_shutdown_token(self.shutdown.clone());
         self.spawn("scheduler", async move {
             scheduler.run().await.map_err(|err| err.to_string())
         });
     }
 
     fn spawn(&self, name: &'static str, work: impl Future<Output = Result<(), String>> + Send + 'static) {
-        let shutdown = self.shutdown.clone();
         let handle = tokio::spawn(async move {
-            tokio::select! {
-                outcome = work => match outcome {
-                    Ok(()) => tracing::info!(name, "queue loop finished"),
-                    Err(error) => tracing::error!(name, %error, "queue loop stopped"),
-                },
-                () = shutdown.cancelled() => {}
+            match work.await {
+                Ok(()) => tracing::debug!(name, "queue loop finished"),
+                Err(error) => tracing::error!(name, %error, "queue loop stopped"),
             }
         });
         self.lock().push((name, handle));
@@ -91,10 +100,15 @@ impl Jobs {
         !loops.is_empty() && loops.iter().all(|(_, handle)| !handle.is_finished())
     }
 
+    /// Asks every loop to stop, without waiting.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
     /// Asks every loop to stop and waits a little for running steps to finish; a step cut short is retried
     /// after the next start, since its task row was never marked done.
     pub async fn shutdown(&self) {
-        self.shutdown.cancel();
+        self.begin_shutdown();
         let loops = std::mem::take(&mut *self.lock());
         for (name, handle) in loops {
             if tokio::time::timeout(SHUTDOWN_GRACE, handle).await.is_err() {
