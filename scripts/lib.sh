@@ -123,7 +123,7 @@ create_database() { # name
 }
 
 drop_database() { # name
-    as_pg "$PG_BIN/dropdb" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --if-exists --force "$1"
+    as_pg env PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/dropdb" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --if-exists --force "$1"
 }
 
 # --- Building ---------------------------------------------------------------------------------------------
