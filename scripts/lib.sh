@@ -148,6 +148,11 @@ build_site() { # dev | release
         cargo build --quiet -p frontend --lib --target wasm32-unknown-unknown
         wasm_dir=$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug
     fi
+    # wasm-bindgen and wasm-opt take seconds: skip them when nothing that goes into the site changed.
+    local stamp
+    stamp=$(cat "$wasm_dir/frontend.wasm" "$ROOT/style/main.css" <(find "$ROOT/public" -type f -exec cat {} +) |
+        md5sum | cut -d' ' -f1)
+    if [ "$(cat "$SITE_DIR/.stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
     local staging=$ROOT/target/site.new
     rm -rf "$staging"
     mkdir -p "$staging/pkg"
@@ -161,6 +166,7 @@ build_site() { # dev | release
     fi
     cp "$ROOT/style/main.css" "$staging/pkg/$OUTPUT_NAME.css"
     cp -R "$ROOT/public/." "$staging/"
+    echo "$stamp" >"$staging/.stamp"
     rm -rf "$SITE_DIR"
     mv "$staging" "$SITE_DIR"
 }

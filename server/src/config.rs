@@ -40,8 +40,9 @@ pub struct Config {
     #[arg(long, env = "SFA_ENV", value_enum, default_value_t = Environment::Development)]
     pub environment: Environment,
 
-    /// A `tracing` filter, such as `info` or `server=debug,sqlx=warn`.
-    #[arg(long, env = "SFA_LOG", default_value = "info")]
+    /// A `tracing` filter, such as `info` or `server=debug,sqlx=warn`. PostgreSQL's notices (a migration's
+    /// "already exists, skipping") are quiet unless asked for.
+    #[arg(long, env = "SFA_LOG", default_value = "info,sqlx::postgres::notice=warn")]
     pub log: String,
 
     #[arg(long, env = "SFA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

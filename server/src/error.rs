@@ -14,6 +14,11 @@ pub enum Error {
     Queue(#[from] underway::job::Error),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("serving on {addr}: {source}")]
+    Serve {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("invalid storage key {0:?}")]
     StorageKey(String),
 }

@@ -53,21 +53,14 @@ impl AppState {
 
 /// Serves `router` until Ctrl-C or SIGTERM, then lets requests and job steps in flight finish.
 pub async fn serve(state: &AppState, router: axum::Router) -> Result<()> {
-    let bind = state.config.bind;
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|source| Error::Io {
-            path: format!("bind {bind}").into(),
-            source,
-        })?;
-    tracing::info!("listening on http://{bind}");
+    let addr = state.config.bind;
+    let serving = |source| Error::Serve { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(serving)?;
+    tracing::info!("listening on http://{addr}");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|source| Error::Io {
-            path: format!("serve {bind}").into(),
-            source,
-        })?;
+        .map_err(serving)?;
     state.jobs.shutdown().await;
     Ok(())
 }
