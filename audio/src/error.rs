@@ -1,5 +1,5 @@
 /// Everything the audio engine can refuse. Messages are written for the person who brought the audio.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, PartialEq)]
 pub enum Error {
     #[error("the audio has no channels")]
     NoChannels,
@@ -7,4 +7,26 @@ pub enum Error {
     ZeroSampleRate,
     #[error("{samples} samples do not divide into whole frames of {channels} channels")]
     PartialFrame { samples: usize, channels: u16 },
+    #[error("the file is empty")]
+    Empty,
+    #[error(
+        "this is not an audio file we can read; we read WAV, AIFF, FLAC, MP3, Ogg Vorbis, and AAC or ALAC in \
+         MP4/M4A"
+    )]
+    UnknownFormat,
+    #[error("the file holds no audio track")]
+    NoAudioTrack,
+    #[error(
+        "this file is {codec} audio in a {container} container, which we cannot decode; convert it to FLAC, \
+         WAV or MP3 first"
+    )]
+    UnsupportedCodec { codec: String, container: String },
+    #[error("the file ends early: it looks truncated (an interrupted download or copy?)")]
+    Truncated,
+    #[error("the audio data is damaged: {0}")]
+    Corrupt(String),
+    #[error("the audio is {seconds:.0} s long; the limit is {max_seconds:.0} s")]
+    TooLong { seconds: f64, max_seconds: f64 },
+    #[error("the file is {bytes} bytes; the limit is {max_bytes} bytes")]
+    TooLarge { bytes: u64, max_bytes: u64 },
 }

@@ -5,7 +5,10 @@
 //! CLI drive it exactly as the server's jobs do.
 
 mod buffer;
+pub mod decode;
 mod error;
+mod mp4_edits;
 
 pub use buffer::Audio;
+pub use decode::{Decoded, Limits, decode};
 pub use error::Error;
