@@ -142,10 +142,10 @@ build_site() { # dev | release
     local profile=$1 wasm_dir
     say "building the browser bundle ($profile)"
     if [ "$profile" = release ]; then
-        cargo build --quiet -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+        cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
         wasm_dir=$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release
     else
-        cargo build --quiet -p frontend --lib --target wasm32-unknown-unknown
+        cargo build -p frontend --lib --target wasm32-unknown-unknown
         wasm_dir=$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug
     fi
     # wasm-bindgen and wasm-opt take seconds: skip them when nothing that goes into the site changed.
@@ -174,10 +174,10 @@ build_site() { # dev | release
 build_server() { # dev | release
     say "building the server ($1)"
     if [ "$1" = release ]; then
-        cargo build --quiet -p app --features ssr --bin sound-forge-alchemy --release
+        cargo build -p app --features ssr --bin sound-forge-alchemy --release
         SERVER_BIN=$CARGO_TARGET_DIR/release/sound-forge-alchemy
     else
-        cargo build --quiet -p app --features ssr --bin sound-forge-alchemy
+        cargo build -p app --features ssr --bin sound-forge-alchemy
         SERVER_BIN=$CARGO_TARGET_DIR/debug/sound-forge-alchemy
     fi
 }

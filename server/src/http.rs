@@ -1,9 +1,10 @@
-//! The HTTP plumbing around the pages: `/health`, request ids and request logs.
+//! The HTTP plumbing around the pages: `/health`, request ids, request logs and compression.
 
 use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use serde::Serialize;
 use tower::ServiceBuilder;
 use tower_http::{
+    compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -26,7 +27,8 @@ pub fn router(state: AppState, site: Router) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(trace)
-                .layer(PropagateRequestIdLayer::new(request_id)),
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CompressionLayer::new()),
         )
 }
 
@@ -37,8 +39,13 @@ struct Health {
     queue: bool,
 }
 
+/// A database that does not answer within this is down, as far as a load balancer should know.
+const HEALTH_DB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let database = db::ping(&state.pool).await;
+    let database = tokio::time::timeout(HEALTH_DB_TIMEOUT, db::ping(&state.pool))
+        .await
+        .unwrap_or(false);
     let queue = state.jobs.running();
     let healthy = database && queue;
     let code = if healthy {

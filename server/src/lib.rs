@@ -51,16 +51,26 @@ impl AppState {
     }
 }
 
+/// How long requests in flight may take to finish after a shutdown signal; a client that keeps its
+/// connection open longer (a stalled upload, a slow reader) is cut off.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Serves `router` until Ctrl-C or SIGTERM, then lets requests and job steps in flight finish.
 pub async fn serve(state: &AppState, router: axum::Router) -> Result<()> {
     let addr = state.config.bind;
     let serving = |source| Error::Serve { addr, source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(serving)?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(serving)?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
+    tokio::select! {
+        served = server => served.map_err(serving)?,
+        () = async {
+            shutdown_signal().await;
+            stop.cancel();
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them"),
+    }
     state.jobs.shutdown().await;
     Ok(())
 }

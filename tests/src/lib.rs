@@ -52,7 +52,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
-        let request = Request::get(uri).body(Body::empty()).expect("a valid request");
+        self.send(Request::get(uri).body(Body::empty()).expect("a valid request"))
+            .await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()

@@ -18,7 +18,16 @@ async fn health_reports_database_and_queue(pool: PgPool) {
     app.state.jobs.shutdown().await;
     let reply = app.get("/health").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(reply.body.contains(r#""queue":false"#), "{}", reply.body);
+    assert!(
+        reply.body.contains(r#""database":true,"queue":false"#),
+        "{}",
+        reply.body
+    );
+
+    app.state.pool.close().await;
+    let reply = app.get("/health").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(reply.body.contains(r#""database":false"#), "{}", reply.body);
 }
 
 #[sqlx::test(migrations = false)]
@@ -76,4 +85,19 @@ async fn static_files_come_from_the_site_root(pool: PgPool) {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body, "body{}");
     assert_eq!(app.get("/pkg/missing.css").await.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrations = false)]
+async fn responses_are_compressed_for_clients_that_accept_it(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let request = axum::http::Request::get("/")
+        .header("accept-encoding", "gzip")
+        .body(axum::body::Body::empty())
+        .expect("a valid request");
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers.get("content-encoding").map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
 }
