@@ -68,7 +68,8 @@ pg_bin() {
 }
 
 as_pg() { # run a PostgreSQL program as the cluster's owner: initdb and postgres refuse root
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    # From /, which that user can always enter, whatever the current directory.
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 ensure_postgres() {
@@ -84,12 +85,16 @@ ensure_postgres() {
     sock=$SFA_DATA_DIR/run
     # A Unix socket path must fit in 107 bytes.
     if [ $(( ${#sock} + 20 )) -gt 107 ]; then sock=/tmp/sfa-pg-$port; fi
-    mkdir -p "$cluster" "$sock"
-    if [ "$(id -u)" = 0 ]; then
-        chown postgres:postgres "$cluster" "$sock"
-        runuser -u postgres -- test -x "$cluster" ||
-            die "the postgres user cannot reach $cluster: set SFA_DATA_DIR to a path it can, or DATABASE_URL"
+    mkdir -p "$SFA_DATA_DIR"
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$SFA_DATA_DIR"; then
+        # The clone sits where the postgres user cannot go (under /root, say): keep the cluster in that
+        # user's home instead, one per clone.
+        cluster=$(getent passwd postgres | cut -d: -f6)/sound-forge-alchemy-$port
+        sock=$cluster-run
+        say "the postgres user cannot reach $SFA_DATA_DIR; the cluster lives in $cluster"
     fi
+    mkdir -p "$cluster" "$sock"
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$cluster" "$sock"; fi
     chmod 700 "$cluster" "$sock"
     if [ ! -f "$cluster/PG_VERSION" ]; then
         say "creating a private PostgreSQL cluster in ${cluster#"$ROOT"/}"
