@@ -7,8 +7,10 @@
 mod buffer;
 pub mod decode;
 mod error;
+pub mod loudness;
 mod mp4_edits;
 
 pub use buffer::Audio;
 pub use decode::{Decoded, Limits, decode};
 pub use error::Error;
+pub use loudness::{Loudness, measure_loudness};
