@@ -9,6 +9,8 @@ pub mod decode;
 mod error;
 pub mod loudness;
 mod mp4_edits;
+pub mod spectral;
+pub mod stft;
 
 pub use buffer::Audio;
 pub use decode::{Decoded, Limits, decode};

@@ -1,0 +1,204 @@
+//! Frame-wise features, defined as librosa 0.11 defines them so the numbers compare:
+//! spectral centroid, roll-off, bandwidth and flatness from an [`Stft`](crate::stft::Stft) magnitude frame,
+//! and zero-crossing rate and RMS energy from frames of the signal itself.
+
+/// librosa's floor for power in the flatness measure.
+const FLATNESS_AMIN: f64 = 1e-10;
+
+/// The magnitude-weighted mean frequency, Hz; 0 for a silent frame.
+pub fn centroid(magnitudes: &[f32], frequencies: &[f32]) -> f32 {
+    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let weighted: f64 = magnitudes
+        .iter()
+        .zip(frequencies)
+        .map(|(&m, &f)| f64::from(m) * f64::from(f))
+        .sum();
+    (weighted / total) as f32
+}
+
+/// The lowest frequency below which `fraction` of the frame's magnitude lies (librosa: roll_percent 0.85).
+pub fn rolloff(magnitudes: &[f32], frequencies: &[f32], fraction: f32) -> f32 {
+    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let threshold = f64::from(fraction) * total;
+    let mut cumulative = 0.0;
+    for (&m, &f) in magnitudes.iter().zip(frequencies) {
+        cumulative += f64::from(m);
+        if cumulative >= threshold {
+            return f;
+        }
+    }
+    frequencies.last().copied().unwrap_or(0.0)
+}
+
+/// The magnitude-weighted standard deviation around `centroid`, Hz (librosa: p = 2, normalised).
+pub fn bandwidth(magnitudes: &[f32], frequencies: &[f32], centroid: f32) -> f32 {
+    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let spread: f64 = magnitudes
+        .iter()
+        .zip(frequencies)
+        .map(|(&m, &f)| f64::from(m) / total * (f64::from(f) - f64::from(centroid)).powi(2))
+        .sum();
+    spread.sqrt() as f32
+}
+
+/// Geometric over arithmetic mean of the power spectrum: near 1 for white noise's flat spectrum, near 0
+/// for a tone.
+pub fn flatness(magnitudes: &[f32]) -> f32 {
+    let n = magnitudes.len().max(1) as f64;
+    let (log_sum, sum) = magnitudes.iter().fold((0.0f64, 0.0f64), |(l, s), &m| {
+        let power = (f64::from(m) * f64::from(m)).max(FLATNESS_AMIN);
+        (l + power.ln(), s + power)
+    });
+    ((log_sum / n).exp() / (sum / n)) as f32
+}
+
+/// How the signal is extended past its ends when frames are centred on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// Zeros (librosa's RMS).
+    Zero,
+    /// The first and last samples repeated (librosa's zero-crossing rate).
+    Edge,
+}
+
+/// Frames of `length` samples every `hop`, centred on sample `t · hop` as the STFT's are.
+pub fn centred_frames(signal: &[f32], length: usize, hop: usize, padding: Padding) -> Vec<Vec<f32>> {
+    let half = (length / 2) as isize;
+    let sample = |at: isize| match usize::try_from(at).ok().and_then(|at| signal.get(at)) {
+        Some(&x) => x,
+        None if padding == Padding::Zero || signal.is_empty() => 0.0,
+        None if at < 0 => signal[0],
+        None => signal[signal.len() - 1],
+    };
+    (0..1 + signal.len() / hop)
+        .map(|t| {
+            (0..length)
+                .map(|i| sample((t * hop) as isize - half + i as isize))
+                .collect()
+        })
+        .collect()
+}
+
+/// Sign changes per sample (librosa: zero counts as positive).
+pub fn zero_crossing_rate(frame: &[f32]) -> f32 {
+    let crossings = frame
+        .windows(2)
+        .filter(|pair| (pair[0] >= 0.0) != (pair[1] >= 0.0))
+        .count();
+    crossings as f32 / frame.len().max(1) as f32
+}
+
+pub fn rms(frame: &[f32]) -> f32 {
+    let sum: f64 = frame.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+    (sum / frame.len().max(1) as f64).sqrt() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stft::Stft;
+
+    const RATE: u32 = 22_050;
+
+    fn sine(frequency: f64, seconds: f64) -> Vec<f32> {
+        (0..(f64::from(RATE) * seconds) as usize)
+            .map(|i| {
+                (0.5 * (2.0 * std::f64::consts::PI * frequency * i as f64 / f64::from(RATE)).sin()) as f32
+            })
+            .collect()
+    }
+
+    fn noise(samples: usize) -> Vec<f32> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        (0..samples)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    /// The mean of `feature` over the frames of `signal`, edges excluded (they see the zero padding).
+    fn mean_over(signal: &[f32], feature: impl Fn(&[f32], &[f32]) -> f32) -> f32 {
+        let stft = Stft::new(2048, 512);
+        let freqs = stft.frequencies(RATE);
+        let spectrogram = stft.magnitudes(signal);
+        let inner: Vec<f32> = spectrogram
+            .frames()
+            .skip(4)
+            .take(spectrogram.frame_count() - 8)
+            .map(|m| feature(m, &freqs))
+            .collect();
+        inner.iter().sum::<f32>() / inner.len() as f32
+    }
+
+    #[test]
+    fn a_sine_has_its_frequency_as_centroid_and_rolloff_and_no_bandwidth_or_flatness() {
+        // 1033.59 Hz sits exactly on bin 96 of a 2048-point FFT at 22.05 kHz.
+        let frequency = 96.0 * f64::from(RATE) / 2048.0;
+        let tone = sine(frequency, 2.0);
+        let centroid_hz = mean_over(&tone, centroid);
+        assert!(
+            (f64::from(centroid_hz) - frequency).abs() < 1.0,
+            "centroid {centroid_hz}"
+        );
+        let rolloff_hz = mean_over(&tone, |m, f| rolloff(m, f, 0.85));
+        assert!(
+            (f64::from(rolloff_hz) - frequency).abs() < 11.0,
+            "rolloff {rolloff_hz}"
+        );
+        let spread = mean_over(&tone, |m, f| bandwidth(m, f, centroid(m, f)));
+        assert!(spread < 20.0, "bandwidth {spread}");
+        assert!(mean_over(&tone, |m, _| flatness(m)) < 0.01);
+    }
+
+    #[test]
+    fn white_noise_is_flat_and_rolls_off_at_85_percent_of_nyquist() {
+        let hiss = noise(RATE as usize * 3);
+        let rolloff_hz = mean_over(&hiss, |m, f| rolloff(m, f, 0.85));
+        assert!(
+            (rolloff_hz / 11_025.0 - 0.85).abs() < 0.02,
+            "rolloff {rolloff_hz}"
+        );
+        let centroid_hz = mean_over(&hiss, centroid);
+        assert!(
+            (centroid_hz / 11_025.0 - 0.5).abs() < 0.02,
+            "centroid {centroid_hz}"
+        );
+        // The power of a noise bin is exponentially distributed, whose geometric/arithmetic mean is e^−γ.
+        let flat = mean_over(&hiss, |m, _| flatness(m));
+        assert!((flat - 0.5615).abs() < 0.03, "flatness {flat}");
+    }
+
+    #[test]
+    fn crossings_and_rms_of_a_sine() {
+        let tone = sine(441.0, 1.0);
+        let frames = centred_frames(&tone, 2048, 512, Padding::Edge);
+        assert_eq!(frames.len(), 1 + tone.len() / 512);
+        // 441 Hz crosses zero 882 times a second: 0.04 per sample at 22.05 kHz.
+        let zcr = zero_crossing_rate(&frames[10]);
+        assert!((zcr - 0.04).abs() < 0.002, "zcr {zcr}");
+        let level = rms(&centred_frames(&tone, 2048, 512, Padding::Zero)[10]);
+        assert!((level - 0.5 / 2f32.sqrt()).abs() < 0.005, "rms {level}");
+        assert_eq!(rms(&[]), 0.0);
+        assert_eq!(
+            centred_frames(&[1.0, 2.0], 4, 2, Padding::Edge)[0],
+            vec![1.0, 1.0, 1.0, 2.0]
+        );
+        assert_eq!(
+            centred_frames(&[1.0, 2.0], 4, 2, Padding::Zero)[1],
+            vec![1.0, 2.0, 0.0, 0.0]
+        );
+    }
+}
