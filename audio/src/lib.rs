@@ -8,6 +8,7 @@ mod buffer;
 pub mod decode;
 mod error;
 pub mod loudness;
+pub mod mel;
 mod mp4_edits;
 pub mod spectral;
 pub mod stft;

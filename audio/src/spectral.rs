@@ -88,11 +88,15 @@ pub fn centred_frames(signal: &[f32], length: usize, hop: usize, padding: Paddin
         .collect()
 }
 
-/// Sign changes per sample (librosa: zero counts as positive).
+/// Values this close to zero count as zero, which counts as positive (librosa's `threshold`, `zero_pos`).
+const ZERO_THRESHOLD: f32 = 1e-10;
+
+/// Sign changes per sample.
 pub fn zero_crossing_rate(frame: &[f32]) -> f32 {
+    let negative = |x: f32| x < -ZERO_THRESHOLD;
     let crossings = frame
         .windows(2)
-        .filter(|pair| (pair[0] >= 0.0) != (pair[1] >= 0.0))
+        .filter(|pair| negative(pair[0]) != negative(pair[1]))
         .count();
     crossings as f32 / frame.len().max(1) as f32
 }

@@ -1,0 +1,109 @@
+//! Our features against librosa 0.11's, on the input `golden/make_golden.py` defines (the same formula is
+//! below), with explicit tolerances. The goldens are computed once by that script and committed.
+
+use sfa_audio::{
+    mel::mfcc,
+    spectral::{Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, zero_crossing_rate},
+    stft::Stft,
+};
+
+const SR: u32 = 22_050;
+
+fn signal() -> Vec<f32> {
+    (0..2 * SR)
+        .map(|i| {
+            let t = f64::from(i) / f64::from(SR);
+            let tau = 2.0 * std::f64::consts::PI;
+            let x = 0.3 * (tau * 440.0 * t).sin()
+                + 0.2 * (tau * 1234.5 * t).sin()
+                + 0.1 * (tau * (200.0 * t + 400.0 * t * t)).sin()
+                + 0.2 * (-40.0 * (t % 0.5)).exp() * (tau * 3000.0 * t).sin();
+            x as f32
+        })
+        .collect()
+}
+
+fn golden() -> serde_json::Value {
+    let text = include_str!("golden/librosa.json");
+    serde_json::from_str(text).expect("the golden file is JSON")
+}
+
+fn numbers(value: &serde_json::Value) -> Vec<f64> {
+    value
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|v| v.as_f64().expect("a number"))
+        .collect()
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    sum / n as f64
+}
+
+fn assert_within(what: &str, got: f64, want: f64, tolerance: f64) {
+    assert!(
+        (got - want).abs() <= tolerance,
+        "{what}: ours {got}, librosa {want}, tolerance {tolerance}"
+    );
+}
+
+#[test]
+fn mfcc_matches_librosa() {
+    let golden = golden();
+    let spectrogram = Stft::new(2048, 512).magnitudes(&signal());
+    let ours = mfcc(&spectrogram, SR, 13);
+    assert_eq!(ours.len() as u64, golden["frames"].as_u64().expect("frames"));
+    for (k, want) in numbers(&golden["mfcc_mean"]).into_iter().enumerate() {
+        assert_within(
+            &format!("MFCC {k} mean"),
+            mean(ours.iter().map(|frame| frame[k])),
+            want,
+            0.05,
+        );
+    }
+    for (k, want) in numbers(&golden["mfcc_frame_20"]).into_iter().enumerate() {
+        assert_within(&format!("MFCC {k} of frame 20"), ours[20][k], want, 0.05);
+    }
+}
+
+#[test]
+fn spectral_shape_matches_librosa() {
+    let golden = golden();
+    let stft = Stft::new(2048, 512);
+    let freqs = stft.frequencies(SR);
+    let spectrogram = stft.magnitudes(&signal());
+    let frames = || spectrogram.frames();
+    let want = |key: &str| golden[key].as_f64().expect("a number");
+    let centroids = mean(frames().map(|m| f64::from(centroid(m, &freqs))));
+    assert_within("centroid", centroids, want("centroid_mean"), 0.01);
+    assert_within(
+        "rolloff",
+        mean(frames().map(|m| f64::from(rolloff(m, &freqs, 0.85)))),
+        want("rolloff_mean"),
+        0.01,
+    );
+    let spread = mean(frames().map(|m| f64::from(bandwidth(m, &freqs, centroid(m, &freqs)))));
+    // librosa sums in float32, we in float64: they part at the fifth significant digit.
+    assert_within("bandwidth", spread, want("bandwidth_mean"), 0.05);
+    assert_within(
+        "flatness",
+        mean(frames().map(|m| f64::from(flatness(m)))),
+        want("flatness_mean"),
+        1e-5,
+    );
+    let y = signal();
+    let zcr = mean(
+        centred_frames(&y, 2048, 512, Padding::Edge)
+            .iter()
+            .map(|f| f64::from(zero_crossing_rate(f))),
+    );
+    assert_within("zero-crossing rate", zcr, want("zcr_mean"), 1e-6);
+    let level = mean(
+        centred_frames(&y, 2048, 512, Padding::Zero)
+            .iter()
+            .map(|f| f64::from(rms(f))),
+    );
+    assert_within("rms", level, want("rms_mean"), 1e-5);
+}
