@@ -5,6 +5,7 @@
 //! CLI drive it exactly as the server's jobs do.
 
 mod buffer;
+pub mod chroma;
 pub mod decode;
 mod error;
 pub mod loudness;

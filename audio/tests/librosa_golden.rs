@@ -2,6 +2,7 @@
 //! below), with explicit tolerances. The goldens are computed once by that script and committed.
 
 use sfa_audio::{
+    chroma::chroma,
     mel::mfcc,
     spectral::{Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, zero_crossing_rate},
     stft::Stft,
@@ -65,6 +66,20 @@ fn mfcc_matches_librosa() {
     }
     for (k, want) in numbers(&golden["mfcc_frame_20"]).into_iter().enumerate() {
         assert_within(&format!("MFCC {k} of frame 20"), ours[20][k], want, 0.05);
+    }
+}
+
+#[test]
+fn chroma_matches_librosa() {
+    let spectrogram = Stft::new(2048, 512).magnitudes(&signal());
+    let ours = chroma(&spectrogram, SR, 0.0);
+    for (class, want) in numbers(&golden()["chroma_mean"]).into_iter().enumerate() {
+        assert_within(
+            &format!("chroma {class} mean"),
+            mean(ours.iter().map(|frame| frame[class])),
+            want,
+            1e-4,
+        );
     }
 }
 

@@ -31,6 +31,8 @@ golden = {
     "librosa": librosa.__version__,
     "frames": int(mfcc.shape[1]),
     "mfcc_mean": mfcc.mean(axis=1).tolist(),
+    # Tuning fixed at A440: the estimation of tuning is compared separately.
+    "chroma_mean": librosa.feature.chroma_stft(y=y, sr=SR, tuning=0.0).mean(axis=1).tolist(),
     "mfcc_frame_20": mfcc[:, 20].tolist(),
     "centroid_mean": float(librosa.feature.spectral_centroid(S=S, sr=SR).mean()),
     "rolloff_mean": float(librosa.feature.spectral_rolloff(S=S, sr=SR, roll_percent=0.85).mean()),
