@@ -27,6 +27,8 @@ pub enum Error {
     Corrupt(String),
     #[error("the audio is {seconds:.0} s long; the limit is {max_seconds:.0} s")]
     TooLong { seconds: f64, max_seconds: f64 },
+    #[error("the audio cannot be resampled: {0}")]
+    Resample(String),
     #[error("loudness cannot be measured: {0}")]
     Loudness(String),
     #[error("the file is {bytes} bytes; the limit is {max_bytes} bytes")]

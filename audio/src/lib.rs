@@ -11,6 +11,7 @@ mod error;
 pub mod loudness;
 pub mod mel;
 mod mp4_edits;
+pub mod resample;
 pub mod spectral;
 pub mod stft;
 
