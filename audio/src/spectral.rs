@@ -5,12 +5,17 @@
 /// librosa's floor for power in the flatness measure.
 const FLATNESS_AMIN: f64 = 1e-10;
 
+/// The frame's total magnitude; `None` for a silent frame, where the features below are 0.
+fn total(magnitudes: &[f32]) -> Option<f64> {
+    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
+    (total > 0.0).then_some(total)
+}
+
 /// The magnitude-weighted mean frequency, Hz; 0 for a silent frame.
 pub fn centroid(magnitudes: &[f32], frequencies: &[f32]) -> f32 {
-    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
-    if total <= 0.0 {
+    let Some(total) = total(magnitudes) else {
         return 0.0;
-    }
+    };
     let weighted: f64 = magnitudes
         .iter()
         .zip(frequencies)
@@ -21,10 +26,9 @@ pub fn centroid(magnitudes: &[f32], frequencies: &[f32]) -> f32 {
 
 /// The lowest frequency below which `fraction` of the frame's magnitude lies (librosa: roll_percent 0.85).
 pub fn rolloff(magnitudes: &[f32], frequencies: &[f32], fraction: f32) -> f32 {
-    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
-    if total <= 0.0 {
+    let Some(total) = total(magnitudes) else {
         return 0.0;
-    }
+    };
     let threshold = f64::from(fraction) * total;
     let mut cumulative = 0.0;
     for (&m, &f) in magnitudes.iter().zip(frequencies) {
@@ -38,10 +42,9 @@ pub fn rolloff(magnitudes: &[f32], frequencies: &[f32], fraction: f32) -> f32 {
 
 /// The magnitude-weighted standard deviation around `centroid`, Hz (librosa: p = 2, normalised).
 pub fn bandwidth(magnitudes: &[f32], frequencies: &[f32], centroid: f32) -> f32 {
-    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
-    if total <= 0.0 {
+    let Some(total) = total(magnitudes) else {
         return 0.0;
-    }
+    };
     let spread: f64 = magnitudes
         .iter()
         .zip(frequencies)
