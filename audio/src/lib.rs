@@ -8,6 +8,7 @@ mod buffer;
 pub mod chroma;
 pub mod decode;
 mod error;
+pub mod key;
 pub mod loudness;
 pub mod mel;
 mod mp4_edits;

@@ -1,0 +1,269 @@
+//! Musical key from chroma: the mean chroma of the track, correlated with the Krumhansl–Kessler major
+//! and minor key profiles in all 12 rotations; the best of the 24 wins.
+//!
+//! Written three ways for three audiences: a name (`A minor`), Camelot (`8A`, the DJ wheel: neighbours mix
+//! well) and Open Key (`1m`).
+
+/// Krumhansl & Kessler's probe-tone ratings, tonic first.
+const MAJOR_PROFILE: [f64; 12] = [
+    6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88,
+];
+const MINOR_PROFILE: [f64; 12] = [
+    6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
+];
+
+const MAJOR_NAMES: [&str; 12] = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
+const MINOR_NAMES: [&str; 12] = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Major,
+    Minor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// Pitch class of the tonic, C = 0.
+    pub tonic: u8,
+    pub mode: Mode,
+}
+
+/// The key and how sure we are of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyEstimate {
+    pub key: Key,
+    /// How far the winner's correlation stands above the runner-up's, 0 (a tie) to 1.
+    pub confidence: f64,
+}
+
+impl Key {
+    pub fn name(self) -> String {
+        match self.mode {
+            Mode::Major => format!("{} major", MAJOR_NAMES[usize::from(self.tonic)]),
+            Mode::Minor => format!("{} minor", MINOR_NAMES[usize::from(self.tonic)]),
+        }
+    }
+
+    /// The position on the circle of fifths shared with the relative major, C major and A minor at 0.
+    fn fifths(self) -> u8 {
+        let major_tonic = match self.mode {
+            Mode::Major => self.tonic,
+            Mode::Minor => (self.tonic + 3) % 12,
+        };
+        (major_tonic * 7) % 12
+    }
+
+    /// Camelot: C major is 8B, A minor 8A, one step clockwise per fifth.
+    pub fn camelot(self) -> String {
+        let letter = if self.mode == Mode::Major { 'B' } else { 'A' };
+        format!("{}{letter}", (self.fifths() + 7) % 12 + 1)
+    }
+
+    /// Open Key: C major is 1d, A minor 1m.
+    pub fn open_key(self) -> String {
+        let letter = if self.mode == Mode::Major { 'd' } else { 'm' };
+        format!("{}{letter}", self.fifths() + 1)
+    }
+}
+
+/// The most likely key for a chroma profile (C first); `None` when the profile is flat (silence, noise).
+pub fn estimate_key(mean_chroma: &[f64; 12]) -> Option<KeyEstimate> {
+    let mut scores: Vec<(f64, Key)> = (0..12u8)
+        .flat_map(|tonic| {
+            [(Mode::Major, &MAJOR_PROFILE), (Mode::Minor, &MINOR_PROFILE)].map(|(mode, profile)| {
+                let rotated: Vec<f64> = (0..12)
+                    .map(|pc| profile[(pc + 12 - usize::from(tonic)) % 12])
+                    .collect();
+                (correlation(mean_chroma, &rotated), Key { tonic, mode })
+            })
+        })
+        .collect();
+    scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (best, key) = scores[0];
+    if !best.is_finite() {
+        return None;
+    }
+    Some(KeyEstimate {
+        key,
+        confidence: ((best - scores[1].0) / 2.0).clamp(0.0, 1.0),
+    })
+}
+
+/// Pearson's correlation; NaN when either side is constant.
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (mean_a, mean_b) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut cov, mut var_a, mut var_b) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        cov += (x - mean_a) * (y - mean_b);
+        var_a += (x - mean_a).powi(2);
+        var_b += (y - mean_b).powi(2);
+    }
+    cov / (var_a * var_b).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{chroma::chroma, stft::Stft};
+
+    const RATE: u32 = 22_050;
+
+    /// Triads of 0.5 s each, three harmonics per note, from MIDI note numbers.
+    fn progression(chords: &[[u8; 3]]) -> Vec<f32> {
+        let per_chord = RATE as usize / 2;
+        (0..chords.len() * per_chord)
+            .map(|i| {
+                let t = (i % per_chord) as f64 / f64::from(RATE);
+                let chord = chords[i / per_chord];
+                let value: f64 = chord
+                    .iter()
+                    .flat_map(|&note| {
+                        let f = 440.0 * 2f64.powf((f64::from(note) - 69.0) / 12.0);
+                        (1..=3).map(move |h| {
+                            0.1 / f64::from(h) * (2.0 * std::f64::consts::PI * f * f64::from(h) * t).sin()
+                        })
+                    })
+                    .sum();
+                value as f32
+            })
+            .collect()
+    }
+
+    fn key_of(signal: &[f32]) -> KeyEstimate {
+        let frames = chroma(&Stft::new(2048, 512).magnitudes(signal), RATE, 0.0);
+        let mut mean = [0.0; 12];
+        for frame in &frames {
+            for (m, c) in mean.iter_mut().zip(frame) {
+                *m += c / frames.len() as f64;
+            }
+        }
+        estimate_key(&mean).expect("a key")
+    }
+
+    #[test]
+    fn cadences_in_all_24_keys_are_recognised() {
+        for tonic in 0..12u8 {
+            let root = 60 + tonic;
+            // I IV V I in major; i iv V i in (harmonic) minor.
+            let major = [
+                [root, root + 4, root + 7],
+                [root + 5, root + 9, root + 12],
+                [root + 7, root + 11, root + 14],
+                [root, root + 4, root + 7],
+            ];
+            let minor = [
+                [root, root + 3, root + 7],
+                [root + 5, root + 8, root + 12],
+                [root + 7, root + 11, root + 14],
+                [root, root + 3, root + 7],
+            ];
+            for (chords, mode) in [(major, Mode::Major), (minor, Mode::Minor)] {
+                let estimate = key_of(&progression(&chords));
+                let want = Key { tonic, mode };
+                assert_eq!(
+                    estimate.key,
+                    want,
+                    "{} read as {}",
+                    want.name(),
+                    estimate.key.name()
+                );
+                assert!(estimate.confidence > 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn the_three_notations_agree_with_the_wheel() {
+        let cases = [
+            (
+                Key {
+                    tonic: 0,
+                    mode: Mode::Major,
+                },
+                "C major",
+                "8B",
+                "1d",
+            ),
+            (
+                Key {
+                    tonic: 9,
+                    mode: Mode::Minor,
+                },
+                "A minor",
+                "8A",
+                "1m",
+            ),
+            (
+                Key {
+                    tonic: 7,
+                    mode: Mode::Major,
+                },
+                "G major",
+                "9B",
+                "2d",
+            ),
+            (
+                Key {
+                    tonic: 11,
+                    mode: Mode::Major,
+                },
+                "B major",
+                "1B",
+                "6d",
+            ),
+            (
+                Key {
+                    tonic: 8,
+                    mode: Mode::Minor,
+                },
+                "G# minor",
+                "1A",
+                "6m",
+            ),
+            (
+                Key {
+                    tonic: 5,
+                    mode: Mode::Major,
+                },
+                "F major",
+                "7B",
+                "12d",
+            ),
+            (
+                Key {
+                    tonic: 3,
+                    mode: Mode::Minor,
+                },
+                "Eb minor",
+                "2A",
+                "7m",
+            ),
+            (
+                Key {
+                    tonic: 1,
+                    mode: Mode::Major,
+                },
+                "Db major",
+                "3B",
+                "8d",
+            ),
+        ];
+        for (key, name, camelot, open_key) in cases {
+            assert_eq!(
+                (
+                    key.name().as_str(),
+                    key.camelot().as_str(),
+                    key.open_key().as_str()
+                ),
+                (name, camelot, open_key)
+            );
+        }
+    }
+
+    #[test]
+    fn a_flat_profile_has_no_key() {
+        assert_eq!(estimate_key(&[0.0; 12]), None);
+        assert_eq!(estimate_key(&[0.5; 12]), None);
+    }
+}
