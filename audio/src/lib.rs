@@ -12,6 +12,7 @@ pub mod key;
 pub mod loudness;
 pub mod mel;
 mod mp4_edits;
+pub mod onset;
 pub mod resample;
 pub mod spectral;
 pub mod stft;

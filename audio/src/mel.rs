@@ -80,10 +80,12 @@ impl MelFilterbank {
     }
 }
 
-/// `n_mfcc` coefficients for every frame of `spectrogram` (an `n_fft`-point STFT at `sample_rate`), over
-/// 128 mel bands. The 80 dB floor is relative to the loudest cell of the whole spectrogram, as in librosa.
-pub fn mfcc(spectrogram: &Spectrogram, sample_rate: u32, n_mfcc: usize) -> Vec<Vec<f64>> {
-    const N_MELS: usize = 128;
+/// Mel bands librosa uses by default, for MFCC and onset strength alike.
+pub const N_MELS: usize = 128;
+
+/// The mel spectrogram in dB of every frame of `spectrogram` (an `n_fft`-point STFT at `sample_rate`),
+/// floored 80 dB below the loudest cell of the whole spectrogram, as librosa's `power_to_db` does.
+pub fn mel_db(spectrogram: &Spectrogram, sample_rate: u32) -> Vec<Vec<f64>> {
     let n_fft = (spectrogram.bins - 1) * 2;
     let bank = MelFilterbank::new(sample_rate, n_fft, N_MELS);
     let mut db: Vec<Vec<f64>> = spectrogram
@@ -99,6 +101,12 @@ pub fn mfcc(spectrogram: &Spectrogram, sample_rate: u32, n_mfcc: usize) -> Vec<V
     for value in db.iter_mut().flatten() {
         *value = value.max(loudest - TOP_DB);
     }
+    db
+}
+
+/// `n_mfcc` coefficients for every frame of `spectrogram`, from [`mel_db`].
+pub fn mfcc(spectrogram: &Spectrogram, sample_rate: u32, n_mfcc: usize) -> Vec<Vec<f64>> {
+    let db = mel_db(spectrogram, sample_rate);
     let basis = dct_basis(N_MELS, n_mfcc);
     db.iter()
         .map(|frame| {

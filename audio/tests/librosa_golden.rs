@@ -4,6 +4,7 @@
 use sfa_audio::{
     chroma::chroma,
     mel::mfcc,
+    onset::onset_strength,
     spectral::{Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, zero_crossing_rate},
     stft::Stft,
 };
@@ -66,6 +67,17 @@ fn mfcc_matches_librosa() {
     }
     for (k, want) in numbers(&golden["mfcc_frame_20"]).into_iter().enumerate() {
         assert_within(&format!("MFCC {k} of frame 20"), ours[20][k], want, 0.05);
+    }
+}
+
+#[test]
+fn onset_strength_matches_librosa() {
+    let spectrogram = Stft::new(2048, 512).magnitudes(&signal());
+    let ours = onset_strength(&spectrogram, SR);
+    let want = numbers(&golden()["onset_strength"]);
+    assert_eq!(ours.len(), want.len());
+    for (frame, (got, want)) in ours.iter().zip(want).enumerate() {
+        assert_within(&format!("onset strength of frame {frame}"), *got, want, 1e-3);
     }
 }
 

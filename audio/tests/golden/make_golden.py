@@ -34,6 +34,7 @@ golden = {
     # Tuning fixed at A440: the estimation of tuning is compared separately.
     "chroma_mean": librosa.feature.chroma_stft(y=y, sr=SR, tuning=0.0).mean(axis=1).tolist(),
     "mfcc_frame_20": mfcc[:, 20].tolist(),
+    "onset_strength": librosa.onset.onset_strength(y=y, sr=SR).tolist(),
     "centroid_mean": float(librosa.feature.spectral_centroid(S=S, sr=SR).mean()),
     "rolloff_mean": float(librosa.feature.spectral_rolloff(S=S, sr=SR, roll_percent=0.85).mean()),
     "bandwidth_mean": float(librosa.feature.spectral_bandwidth(S=S, sr=SR).mean()),

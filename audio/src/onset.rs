@@ -1,0 +1,65 @@
+//! Onset strength: how much new energy each frame brings, the raw material of tempo and beat tracking.
+//! Defined as librosa's `onset_strength` defaults define it: the positive frame-to-frame rise of the mel
+//! spectrogram in dB, averaged over the mel bands, delayed so that a value sits on the frame where the
+//! rise is centred (the first three frames are 0 for a 2048/512 STFT).
+
+use crate::{mel::mel_db, stft::Spectrogram};
+
+pub fn onset_strength(spectrogram: &Spectrogram, sample_rate: u32) -> Vec<f64> {
+    let db = mel_db(spectrogram, sample_rate);
+    let n_fft = (spectrogram.bins - 1) * 2;
+    // librosa pads by `lag + n_fft / (2 · hop)`; with its defaults (hop = n_fft / 4) that is 1 + 2.
+    let delay = 1 + n_fft / (2 * (n_fft / 4));
+    let rises = db.windows(2).map(|pair| {
+        let bands = pair[1].len() as f64;
+        pair[1]
+            .iter()
+            .zip(&pair[0])
+            .map(|(now, before)| (now - before).max(0.0))
+            .sum::<f64>()
+            / bands
+    });
+    std::iter::repeat_n(0.0, delay)
+        .chain(rises)
+        .take(db.len())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stft::Stft;
+
+    #[test]
+    fn clicks_stand_out_where_they_are() {
+        let rate = 22_050;
+        // A click (a short burst of a 2 kHz tone) every half second over a quiet hum.
+        let signal: Vec<f32> = (0..rate * 2)
+            .map(|i| {
+                let t = f64::from(i) / f64::from(rate);
+                let click = if t % 0.5 < 0.01 {
+                    0.8 * (2.0 * std::f64::consts::PI * 2000.0 * t).sin()
+                } else {
+                    0.0
+                };
+                (click + 0.01 * (2.0 * std::f64::consts::PI * 110.0 * t).sin()) as f32
+            })
+            .collect();
+        let envelope = onset_strength(&Stft::new(2048, 512).magnitudes(&signal), rate);
+        assert_eq!(envelope.len(), 1 + signal.len() / 512);
+        let peak = envelope.iter().copied().fold(0.0, f64::max);
+        let frame_of = |seconds: f64| (seconds * f64::from(rate) / 512.0).round() as usize;
+        for click in [0.5, 1.0, 1.5] {
+            let near = &envelope[frame_of(click) - 2..=frame_of(click) + 2];
+            assert!(
+                near.iter().any(|&v| v > 0.5 * peak),
+                "no onset near {click} s: {near:?}"
+            );
+        }
+        let between = &envelope[frame_of(0.7)..frame_of(0.8)];
+        assert!(
+            between.iter().all(|&v| v < 0.1 * peak),
+            "onsets between clicks: {between:?}"
+        );
+    }
+}
