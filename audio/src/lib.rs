@@ -13,6 +13,7 @@ pub mod loudness;
 pub mod mel;
 mod mp4_edits;
 pub mod onset;
+pub mod overview;
 pub mod resample;
 pub mod spectral;
 pub mod stft;
