@@ -64,6 +64,76 @@ pub fn flatness(magnitudes: &[f32]) -> f32 {
     ((log_sum / n).exp() / (sum / n)) as f32
 }
 
+/// Octave bands of spectral contrast: the first below this, then six octaves up from it.
+const CONTRAST_FMIN: f64 = 200.0;
+const CONTRAST_BANDS: usize = 6;
+const CONTRAST_QUANTILE: f64 = 0.02;
+const DB_AMIN: f64 = 1e-10;
+const DB_RANGE: f64 = 80.0;
+
+/// Spectral contrast (Jiang et al., as librosa defines it): in each of seven octave bands, the mean of the
+/// strongest 2% of bins over the mean of the weakest 2%, in dB, for every frame of `spectrogram`. The dB
+/// values are floored 80 dB below the strongest peak (or valley) of the whole spectrogram, as librosa's
+/// `power_to_db` does. `frequencies` are the STFT's bin frequencies; the top band must start below Nyquist.
+pub fn spectral_contrast(
+    spectrogram: &crate::stft::Spectrogram,
+    frequencies: &[f32],
+) -> Vec<[f64; CONTRAST_BANDS + 1]> {
+    let mut edges = vec![0.0];
+    edges.extend((0..=CONTRAST_BANDS).map(|k| CONTRAST_FMIN * 2f64.powi(k as i32)));
+    // Each band's bins, as librosa picks them: the bin just below the band joins it, and the top band takes
+    // everything above; every band but the top then drops its highest bin.
+    let bands: Vec<(std::ops::Range<usize>, usize)> = (0..=CONTRAST_BANDS)
+        .map(|k| {
+            let inside = |f: f32| f64::from(f) >= edges[k] && f64::from(f) <= edges[k + 1];
+            let first = frequencies.iter().position(|&f| inside(f)).unwrap_or(0);
+            let last = frequencies.iter().rposition(|&f| inside(f)).unwrap_or(0);
+            let start = if k > 0 { first.saturating_sub(1) } else { first };
+            let end = if k == CONTRAST_BANDS {
+                frequencies.len()
+            } else {
+                last + 1
+            };
+            let count = end - start;
+            let take = ((CONTRAST_QUANTILE * count as f64).round_ties_even() as usize).max(1);
+            let end = if k < CONTRAST_BANDS { end - 1 } else { end };
+            (start..end, take)
+        })
+        .collect();
+    let mut peaks = Vec::with_capacity(spectrogram.frame_count());
+    let mut valleys = Vec::with_capacity(spectrogram.frame_count());
+    for frame in spectrogram.frames() {
+        let mut peak = [0.0; CONTRAST_BANDS + 1];
+        let mut valley = [0.0; CONTRAST_BANDS + 1];
+        for (k, (range, take)) in bands.iter().enumerate() {
+            let mut sorted: Vec<f64> = frame[range.clone()].iter().map(|&m| f64::from(m)).collect();
+            sorted.sort_by(f64::total_cmp);
+            let take = (*take).min(sorted.len()).max(1);
+            valley[k] = sorted[..take].iter().sum::<f64>() / take as f64;
+            peak[k] = sorted[sorted.len() - take..].iter().sum::<f64>() / take as f64;
+        }
+        peaks.push(peak);
+        valleys.push(valley);
+    }
+    let to_db = |values: &[[f64; CONTRAST_BANDS + 1]]| -> Vec<[f64; CONTRAST_BANDS + 1]> {
+        let db = |v: f64| 10.0 * v.max(DB_AMIN).log10();
+        let loudest = values
+            .iter()
+            .flatten()
+            .map(|&v| db(v))
+            .fold(f64::NEG_INFINITY, f64::max);
+        values
+            .iter()
+            .map(|row| row.map(|v| db(v).max(loudest - DB_RANGE)))
+            .collect()
+    };
+    to_db(&peaks)
+        .iter()
+        .zip(to_db(&valleys))
+        .map(|(p, v)| std::array::from_fn(|k| p[k] - v[k]))
+        .collect()
+}
+
 /// How the signal is extended past its ends when frames are centred on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Padding {

@@ -5,7 +5,10 @@ use sfa_audio::{
     chroma::chroma,
     mel::mfcc,
     onset::onset_strength,
-    spectral::{Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, zero_crossing_rate},
+    spectral::{
+        Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, spectral_contrast,
+        zero_crossing_rate,
+    },
     stft::Stft,
 };
 
@@ -19,7 +22,10 @@ fn signal() -> Vec<f32> {
             let x = 0.3 * (tau * 440.0 * t).sin()
                 + 0.2 * (tau * 1234.5 * t).sin()
                 + 0.1 * (tau * (200.0 * t + 400.0 * t * t)).sin()
-                + 0.2 * (-40.0 * (t % 0.5)).exp() * (tau * 3000.0 * t).sin();
+                + 0.2 * (-40.0 * (t % 0.5)).exp() * (tau * 3000.0 * t).sin()
+                + 0.01
+                    * (((u64::from(i) * 1_103_515_245 + 12_345) % (1 << 31)) as f64 / (1u64 << 31) as f64
+                        - 0.5);
             x as f32
         })
         .collect()
@@ -120,6 +126,15 @@ fn spectral_shape_matches_librosa() {
         want("flatness_mean"),
         1e-5,
     );
+    let contrast = spectral_contrast(&spectrogram, &freqs);
+    for (band, want) in numbers(&golden["contrast_mean"]).into_iter().enumerate() {
+        assert_within(
+            &format!("contrast band {band}"),
+            mean(contrast.iter().map(|c| c[band])),
+            want,
+            0.01,
+        );
+    }
     let y = signal();
     let zcr = mean(
         centred_frames(&y, 2048, 512, Padding::Edge)
