@@ -17,6 +17,7 @@ pub mod overview;
 pub mod resample;
 pub mod spectral;
 pub mod stft;
+pub mod tempo;
 
 pub use buffer::Audio;
 pub use decode::{Decoded, Limits, decode};
