@@ -4,6 +4,7 @@
 //! network, no database, no async runtime. That keeps it testable and benchmarkable on its own, and lets a
 //! CLI drive it exactly as the server's jobs do.
 
+pub mod beats;
 mod buffer;
 pub mod chroma;
 pub mod decode;
