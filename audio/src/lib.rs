@@ -4,6 +4,7 @@
 //! network, no database, no async runtime. That keeps it testable and benchmarkable on its own, and lets a
 //! CLI drive it exactly as the server's jobs do.
 
+pub mod analysis;
 pub mod beats;
 mod buffer;
 pub mod chroma;
@@ -20,6 +21,7 @@ pub mod spectral;
 pub mod stft;
 pub mod tempo;
 
+pub use analysis::{Analysis, analyze};
 pub use buffer::Audio;
 pub use decode::{Decoded, Limits, decode};
 pub use error::Error;

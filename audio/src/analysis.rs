@@ -1,0 +1,362 @@
+//! `analyze`: every feature of a track in one typed, serialisable result. Its JSON is what
+//! `analysis_results.features` stores and the track page reads, so its shape is versioned: change a field
+//! and bump [`ANALYSIS_VERSION`].
+//!
+//! Definitions (all as librosa 0.11 defines them, so the numbers compare): the track is mixed to mono and
+//! resampled to 22.05 kHz; STFT of 2048 samples every 512 (Hann, centred); spectral features are means over
+//! frames; 13 MFCC over 128 Slaney mel bands (orthonormal DCT-II of the dB mel spectrum) with their mean and
+//! variance; 12-bin chroma (C first) at A440; loudness per EBU R128 on the original channels and rate.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Audio, Error,
+    beats::track_beats,
+    chroma::chroma,
+    key::estimate_key,
+    loudness::measure_loudness,
+    mel::mfcc,
+    onset::onset_strength,
+    overview::{energy_curve, waveform_peaks},
+    resample::{resample, to_mono},
+    spectral::{
+        Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, spectral_contrast,
+        zero_crossing_rate,
+    },
+    stft::Stft,
+    tempo::estimate_tempo,
+};
+
+pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_RATE: u32 = 22_050;
+const N_FFT: usize = 2048;
+const HOP: usize = 512;
+const N_MFCC: usize = 13;
+const ENERGY_STEP_SECONDS: f64 = 0.5;
+/// Waveform detail levels, in min/max pairs across the whole track.
+const WAVEFORM_LEVELS: [usize; 3] = [256, 1024, 4096];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub version: u32,
+    pub duration_seconds: f64,
+    pub tempo: Option<Tempo>,
+    /// Beat times, seconds.
+    pub beats: Vec<f64>,
+    pub key: Option<KeyResult>,
+    pub loudness: LoudnessResult,
+    /// Whole-track RMS relative to a full-scale sine, 0 to 1.
+    pub energy: f64,
+    pub energy_curve: Curve,
+    pub zero_crossing_rate: f64,
+    pub spectral: Spectral,
+    pub mfcc: Mfcc,
+    /// Mean chroma, C first, each frame's strongest class scaled to 1.
+    pub chroma: [f64; 12],
+    /// Onsets per second: peaks of the onset envelope above its mean plus one standard deviation.
+    pub onset_rate: f64,
+    pub waveform: Vec<Waveform>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tempo {
+    pub bpm: f64,
+    pub confidence: f64,
+    pub half: f64,
+    pub double: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyResult {
+    /// `A minor`
+    pub name: String,
+    /// `8A`
+    pub camelot: String,
+    /// `1m`
+    pub open_key: String,
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoudnessResult {
+    pub integrated_lufs: Option<f64>,
+    pub range_lu: f64,
+    pub sample_peak_dbfs: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    pub step_seconds: f64,
+    pub values: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spectral {
+    pub centroid_hz: f64,
+    pub rolloff_hz: f64,
+    pub bandwidth_hz: f64,
+    pub flatness: f64,
+    /// dB per octave band: below 200 Hz, then 200–400 … 6.4–12.8 kHz.
+    pub contrast_db: [f64; 7],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mfcc {
+    pub mean: Vec<f64>,
+    pub variance: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Waveform {
+    /// `[min, max]` per bucket, over all channels.
+    pub peaks: Vec<[f32; 2]>,
+}
+
+/// The stages of [`analyze_with_progress`], for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Resampling,
+    Spectrum,
+    Rhythm,
+    Harmony,
+    Loudness,
+    Overview,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 6] = [
+        Phase::Resampling,
+        Phase::Spectrum,
+        Phase::Rhythm,
+        Phase::Harmony,
+        Phase::Loudness,
+        Phase::Overview,
+    ];
+}
+
+pub fn analyze(audio: &Audio) -> Result<Analysis, Error> {
+    analyze_with_progress(audio, |_| {})
+}
+
+/// As [`analyze`], calling `progress` as each phase starts.
+pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> Result<Analysis, Error> {
+    progress(Phase::Resampling);
+    let mono = resample(&to_mono(audio), ANALYSIS_RATE)?;
+    let y = mono.samples();
+
+    progress(Phase::Spectrum);
+    let stft = Stft::new(N_FFT, HOP);
+    let freqs = stft.frequencies(ANALYSIS_RATE);
+    let spectrogram = stft.magnitudes(y);
+    let frames = || spectrogram.frames();
+    let spectral = Spectral {
+        centroid_hz: mean(frames().map(|m| f64::from(centroid(m, &freqs)))),
+        rolloff_hz: mean(frames().map(|m| f64::from(rolloff(m, &freqs, 0.85)))),
+        bandwidth_hz: mean(frames().map(|m| f64::from(bandwidth(m, &freqs, centroid(m, &freqs))))),
+        flatness: mean(frames().map(|m| f64::from(flatness(m)))),
+        contrast_db: {
+            let contrast = spectral_contrast(&spectrogram, &freqs);
+            std::array::from_fn(|band| mean(contrast.iter().map(|c| c[band])))
+        },
+    };
+    let coefficients = mfcc(&spectrogram, ANALYSIS_RATE, N_MFCC);
+    let mfcc = Mfcc {
+        mean: (0..N_MFCC)
+            .map(|k| mean(coefficients.iter().map(|c| c[k])))
+            .collect(),
+        variance: (0..N_MFCC)
+            .map(|k| variance(coefficients.iter().map(|c| c[k])))
+            .collect(),
+    };
+    let zero_crossing_rate = mean(
+        centred_frames(y, N_FFT, HOP, Padding::Edge)
+            .iter()
+            .map(|f| f64::from(zero_crossing_rate(f))),
+    );
+
+    progress(Phase::Rhythm);
+    let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
+    let envelope = onset_strength(&spectrogram, ANALYSIS_RATE);
+    let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
+    let beats = tempo.map_or_else(Vec::new, |t| {
+        track_beats(&envelope, t.bpm, frames_per_second)
+            .iter()
+            .map(|&f| f as f64 / frames_per_second)
+            .collect()
+    });
+
+    progress(Phase::Harmony);
+    let chroma_frames = chroma(&spectrogram, ANALYSIS_RATE, 0.0);
+    let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
+    let key = estimate_key(&chroma_mean).map(|estimate| KeyResult {
+        name: estimate.key.name(),
+        camelot: estimate.key.camelot(),
+        open_key: estimate.key.open_key(),
+        confidence: estimate.confidence,
+    });
+
+    progress(Phase::Loudness);
+    let measured = measure_loudness(audio)?;
+
+    progress(Phase::Overview);
+    let energy = (f64::from(rms(y)) * std::f64::consts::SQRT_2).min(1.0);
+    Ok(Analysis {
+        version: ANALYSIS_VERSION,
+        duration_seconds: audio.duration_seconds(),
+        tempo: tempo.map(|t| Tempo {
+            bpm: t.bpm,
+            confidence: t.confidence,
+            half: t.alternatives()[0],
+            double: t.alternatives()[1],
+        }),
+        beats,
+        key,
+        loudness: LoudnessResult {
+            integrated_lufs: measured.integrated_lufs,
+            range_lu: measured.range_lu,
+            sample_peak_dbfs: measured.sample_peak_dbfs,
+            true_peak_dbtp: measured.true_peak_dbtp,
+        },
+        energy,
+        energy_curve: Curve {
+            step_seconds: ENERGY_STEP_SECONDS,
+            values: energy_curve(y, ANALYSIS_RATE, ENERGY_STEP_SECONDS),
+        },
+        zero_crossing_rate,
+        spectral,
+        mfcc,
+        chroma: chroma_mean,
+        onset_rate: onset_rate(&envelope, frames_per_second),
+        waveform: WAVEFORM_LEVELS
+            .iter()
+            .map(|&buckets| Waveform {
+                peaks: waveform_peaks(audio, buckets)
+                    .iter()
+                    .map(|p| [p.min, p.max])
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+fn onset_rate(envelope: &[f64], frames_per_second: f64) -> f64 {
+    let (m, sd) = (
+        mean(envelope.iter().copied()),
+        variance(envelope.iter().copied()).sqrt(),
+    );
+    let peaks = (1..envelope.len().saturating_sub(1))
+        .filter(|&i| envelope[i] > m + sd && envelope[i] > envelope[i - 1] && envelope[i] >= envelope[i + 1])
+        .count();
+    peaks as f64 / (envelope.len() as f64 / frames_per_second).max(f64::MIN_POSITIVE)
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// Population variance (numpy's default, as librosa's summaries use).
+fn variance(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = mean(values.clone());
+    mean(values.map(|v| (v - m).powi(2)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 20 s of an A minor chord pulsing at 120 BPM: a chord every beat, decaying.
+    fn a_minor_at_120() -> Audio {
+        let rate = 44_100u32;
+        let notes = [57.0f64, 60.0, 64.0, 69.0];
+        let samples: Vec<f32> = (0..rate as usize * 20)
+            .flat_map(|i| {
+                let t = i as f64 / f64::from(rate);
+                let decay = (-6.0 * (t % 0.5)).exp();
+                let x: f64 = notes
+                    .iter()
+                    .map(|n| 440.0 * 2f64.powf((n - 69.0) / 12.0))
+                    .map(|f| 0.15 * decay * (2.0 * std::f64::consts::PI * f * t).sin())
+                    .sum();
+                [x as f32, x as f32]
+            })
+            .collect();
+        Audio::from_interleaved(samples, rate, 2).expect("valid")
+    }
+
+    #[test]
+    fn a_pulsing_a_minor_chord_is_a_minor_at_120_bpm() {
+        let mut phases = Vec::new();
+        let analysis = analyze_with_progress(&a_minor_at_120(), |p| phases.push(p)).expect("analyses");
+        assert_eq!(phases, Phase::ALL);
+        let tempo = analysis.tempo.as_ref().expect("a tempo");
+        assert!((tempo.bpm - 120.0).abs() < 1.2, "tempo {}", tempo.bpm);
+        assert_eq!((tempo.half, tempo.double), (tempo.bpm / 2.0, tempo.bpm * 2.0));
+        let key = analysis.key.as_ref().expect("a key");
+        assert_eq!(
+            (key.name.as_str(), key.camelot.as_str(), key.open_key.as_str()),
+            ("A minor", "8A", "1m")
+        );
+        assert!(analysis.beats.len() >= 35, "{} beats", analysis.beats.len());
+        assert!((analysis.duration_seconds - 20.0).abs() < 1e-9);
+        assert_eq!(analysis.mfcc.mean.len(), 13);
+        assert_eq!(
+            analysis
+                .waveform
+                .iter()
+                .map(|w| w.peaks.len())
+                .collect::<Vec<_>>(),
+            vec![256, 1024, 4096]
+        );
+        assert_eq!(analysis.energy_curve.values.len(), 40);
+        assert!(
+            analysis
+                .loudness
+                .integrated_lufs
+                .is_some_and(|l| l < 0.0 && l > -40.0)
+        );
+        assert!(
+            analysis.onset_rate > 1.5 && analysis.onset_rate < 3.0,
+            "onset rate {}",
+            analysis.onset_rate
+        );
+        assert!(analysis.energy > 0.0 && analysis.energy <= 1.0);
+    }
+
+    #[test]
+    fn the_json_shape_round_trips_and_names_its_version() {
+        let analysis = analyze(&a_minor_at_120()).expect("analyses");
+        let json = serde_json::to_value(&analysis).expect("serialises");
+        assert_eq!(json["version"], ANALYSIS_VERSION);
+        for field in [
+            "tempo",
+            "beats",
+            "key",
+            "loudness",
+            "energy_curve",
+            "spectral",
+            "mfcc",
+            "chroma",
+            "waveform",
+        ] {
+            assert!(json.get(field).is_some(), "{field} missing");
+        }
+        let back: Analysis = serde_json::from_value(json).expect("deserialises");
+        assert_eq!(back, analysis);
+    }
+
+    #[test]
+    fn silence_has_no_tempo_key_or_loudness_but_still_an_analysis() {
+        let silence = Audio::from_interleaved(vec![0.0; 44_100 * 5], 44_100, 1).expect("valid");
+        let analysis = analyze(&silence).expect("analyses");
+        assert_eq!(
+            (&analysis.tempo, &analysis.key, analysis.loudness.integrated_lufs),
+            (&None, &None, None)
+        );
+        assert!(analysis.beats.is_empty());
+        assert_eq!(analysis.energy, 0.0);
+        let json = serde_json::to_string(&analysis).expect("silence serialises too (no NaN, no infinity)");
+        assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");
+    }
+}

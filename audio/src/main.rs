@@ -1,0 +1,129 @@
+//! `sfa`: the audio engine from the command line.
+//!
+//! `sfa analyze FILE [--json]` decodes a file and prints its analysis: a summary for people, or the JSON
+//! shape that `analysis_results.features` stores.
+
+use std::{io::Write, path::PathBuf, process::ExitCode, time::Instant};
+
+use clap::{Parser, Subcommand};
+use sfa_audio::{
+    Analysis, Limits,
+    analysis::{Phase, analyze_with_progress},
+    decode,
+};
+
+#[derive(Parser)]
+#[command(name = "sfa", version, about = "Sound Forge Alchemy's audio engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tempo, beats, key, loudness and the spectral picture of an audio file.
+    Analyze {
+        file: PathBuf,
+        /// Print the analysis as JSON (the shape the app stores) instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let Command::Analyze { file, json } = Cli::parse().command;
+    match run(&file, json) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sfa: {}: {message}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(file: &PathBuf, json: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let source = std::fs::File::open(file).map_err(|err| err.to_string())?;
+    eprintln!("decoding {}", file.display());
+    let decoded = decode(source, &Limits::default()).map_err(|err| err.to_string())?;
+    let audio = &decoded.audio;
+    eprintln!(
+        "{:.1} s of audio, {} Hz, {} channels",
+        audio.duration_seconds(),
+        audio.sample_rate(),
+        audio.channels()
+    );
+    let analysis = analyze_with_progress(audio, |phase| {
+        let step = Phase::ALL.iter().position(|p| *p == phase).unwrap_or(0) + 1;
+        eprint!("\ranalysing: {step}/{} {phase:?}          ", Phase::ALL.len());
+    })
+    .map_err(|err| err.to_string())?;
+    eprintln!(
+        "\rdone in {:.1} s                              ",
+        started.elapsed().as_secs_f64()
+    );
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &analysis)
+            .map_err(|err| err.to_string())
+            .and_then(|()| writeln!(out).map_err(|err| err.to_string()))
+    } else {
+        summary(&mut out, &decoded.tags.title, &analysis).map_err(|err| err.to_string())
+    }
+}
+
+fn summary(out: &mut impl Write, title: &Option<String>, a: &Analysis) -> std::io::Result<()> {
+    if let Some(title) = title {
+        writeln!(out, "{title}")?;
+    }
+    let minutes = (a.duration_seconds / 60.0).floor();
+    writeln!(
+        out,
+        "duration   {minutes:.0}:{:04.1}",
+        a.duration_seconds - 60.0 * minutes
+    )?;
+    match &a.tempo {
+        Some(t) => writeln!(
+            out,
+            "tempo      {:.1} BPM (or {:.1} / {:.1}), confidence {:.2}, {} beats",
+            t.bpm,
+            t.half,
+            t.double,
+            t.confidence,
+            a.beats.len()
+        )?,
+        None => writeln!(out, "tempo      none found")?,
+    }
+    match &a.key {
+        Some(k) => writeln!(
+            out,
+            "key        {} ({}, {}), confidence {:.2}",
+            k.name, k.camelot, k.open_key, k.confidence
+        )?,
+        None => writeln!(out, "key        none found")?,
+    }
+    let db = |v: Option<f64>, unit: &str| {
+        v.map_or_else(|| "not measurable".to_owned(), |v| format!("{v:.1} {unit}"))
+    };
+    writeln!(
+        out,
+        "loudness   {} integrated, range {:.1} LU, true peak {}",
+        db(a.loudness.integrated_lufs, "LUFS"),
+        a.loudness.range_lu,
+        db(a.loudness.true_peak_dbtp, "dBTP")
+    )?;
+    writeln!(
+        out,
+        "energy     {:.2}, {:.1} onsets a second",
+        a.energy, a.onset_rate
+    )?;
+    writeln!(
+        out,
+        "spectrum   centroid {:.0} Hz, roll-off {:.0} Hz, bandwidth {:.0} Hz, flatness {:.3}, ZCR {:.3}",
+        a.spectral.centroid_hz,
+        a.spectral.rolloff_hz,
+        a.spectral.bandwidth_hz,
+        a.spectral.flatness,
+        a.zero_crossing_rate
+    )
+}
