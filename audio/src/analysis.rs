@@ -16,7 +16,7 @@ use crate::{
     key::estimate_key,
     loudness::measure_loudness,
     mel::mfcc,
-    onset::onset_strength,
+    onset::{Aggregate, onset_strength},
     overview::{energy_curve, waveform_peaks},
     resample::{resample, to_mono},
     spectral::{
@@ -177,7 +177,7 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
 
     progress(Phase::Rhythm);
     let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
-    let envelope = onset_strength(&spectrogram, ANALYSIS_RATE);
+    let envelope = onset_strength(&spectrogram, ANALYSIS_RATE, Aggregate::Median);
     let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
     let beats = tempo.map_or_else(Vec::new, |t| {
         track_beats(&envelope, t.bpm, frames_per_second)

@@ -143,7 +143,11 @@ fn trim_weak_ends(local: &[f64], beats: Vec<usize>) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{onset::onset_strength, stft::Stft, tempo::estimate_tempo};
+    use crate::{
+        onset::{Aggregate, onset_strength},
+        stft::Stft,
+        tempo::estimate_tempo,
+    };
 
     const RATE: u32 = 22_050;
     const HOP: usize = 512;
@@ -191,7 +195,7 @@ mod tests {
         let fps = f64::from(RATE) / HOP as f64;
         for (bpm, start) in [(70.0, 1.3), (87.0, 0.0), (120.0, 2.0), (140.0, 0.7), (174.0, 3.1)] {
             let (signal, truth) = clicks(bpm, start);
-            let envelope = onset_strength(&Stft::new(2048, HOP).magnitudes(&signal), RATE);
+            let envelope = onset_strength(&Stft::new(2048, HOP).magnitudes(&signal), RATE, Aggregate::Median);
             let tempo = estimate_tempo(&envelope, RATE, HOP).expect("a tempo");
             let beats: Vec<f64> = track_beats(&envelope, tempo.bpm, fps)
                 .iter()

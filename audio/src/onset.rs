@@ -5,19 +5,38 @@
 
 use crate::{mel::mel_db, stft::Spectrogram};
 
-pub fn onset_strength(spectrogram: &Spectrogram, sample_rate: u32) -> Vec<f64> {
+/// How the rises of the mel bands combine into one value per frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    /// librosa's `onset_strength` default.
+    Mean,
+    /// What librosa's `beat_track` asks for: one loud band cannot fake a beat.
+    Median,
+}
+
+pub fn onset_strength(spectrogram: &Spectrogram, sample_rate: u32, aggregate: Aggregate) -> Vec<f64> {
     let db = mel_db(spectrogram, sample_rate);
     let n_fft = (spectrogram.bins - 1) * 2;
     // librosa pads by `lag + n_fft / (2 · hop)`; with its defaults (hop = n_fft / 4) that is 1 + 2.
     let delay = 1 + n_fft / (2 * (n_fft / 4));
     let rises = db.windows(2).map(|pair| {
-        let bands = pair[1].len() as f64;
-        pair[1]
+        let mut rises: Vec<f64> = pair[1]
             .iter()
             .zip(&pair[0])
             .map(|(now, before)| (now - before).max(0.0))
-            .sum::<f64>()
-            / bands
+            .collect();
+        match aggregate {
+            Aggregate::Mean => rises.iter().sum::<f64>() / rises.len() as f64,
+            Aggregate::Median => {
+                rises.sort_by(f64::total_cmp);
+                let middle = rises.len() / 2;
+                if rises.len().is_multiple_of(2) {
+                    0.5 * (rises[middle - 1] + rises[middle])
+                } else {
+                    rises[middle]
+                }
+            }
+        }
     });
     std::iter::repeat_n(0.0, delay)
         .chain(rises)
@@ -45,7 +64,7 @@ mod tests {
                 (click + 0.01 * (2.0 * std::f64::consts::PI * 110.0 * t).sin()) as f32
             })
             .collect();
-        let envelope = onset_strength(&Stft::new(2048, 512).magnitudes(&signal), rate);
+        let envelope = onset_strength(&Stft::new(2048, 512).magnitudes(&signal), rate, Aggregate::Mean);
         assert_eq!(envelope.len(), 1 + signal.len() / 512);
         let peak = envelope.iter().copied().fold(0.0, f64::max);
         let frame_of = |seconds: f64| (seconds * f64::from(rate) / 512.0).round() as usize;

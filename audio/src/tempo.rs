@@ -122,7 +122,10 @@ fn mean_autocorrelation(envelope: &[f64], window: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{onset::onset_strength, stft::Stft};
+    use crate::{
+        onset::{Aggregate, onset_strength},
+        stft::Stft,
+    };
 
     const RATE: u32 = 22_050;
 
@@ -143,7 +146,7 @@ mod tests {
     }
 
     fn tempo_of(signal: &[f32]) -> Option<TempoEstimate> {
-        let envelope = onset_strength(&Stft::new(2048, 512).magnitudes(signal), RATE);
+        let envelope = onset_strength(&Stft::new(2048, 512).magnitudes(signal), RATE, Aggregate::Median);
         estimate_tempo(&envelope, RATE, 512)
     }
 

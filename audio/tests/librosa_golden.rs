@@ -4,7 +4,7 @@
 use sfa_audio::{
     chroma::chroma,
     mel::mfcc,
-    onset::onset_strength,
+    onset::{Aggregate, onset_strength},
     spectral::{
         Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, spectral_contrast,
         zero_crossing_rate,
@@ -79,7 +79,7 @@ fn mfcc_matches_librosa() {
 #[test]
 fn onset_strength_matches_librosa() {
     let spectrogram = Stft::new(2048, 512).magnitudes(&signal());
-    let ours = onset_strength(&spectrogram, SR);
+    let ours = onset_strength(&spectrogram, SR, Aggregate::Mean);
     let want = numbers(&golden()["onset_strength"]);
     assert_eq!(ours.len(), want.len());
     for (frame, (got, want)) in ours.iter().zip(want).enumerate() {
