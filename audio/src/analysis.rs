@@ -23,6 +23,7 @@ use crate::{
         Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, spectral_contrast,
         zero_crossing_rate,
     },
+    stats::{mean, variance},
     stft::Stft,
     tempo::estimate_tempo,
 };
@@ -249,17 +250,6 @@ fn onset_rate(envelope: &[f64], frames_per_second: f64) -> f64 {
         .filter(|&i| envelope[i] > m + sd && envelope[i] > envelope[i - 1] && envelope[i] >= envelope[i + 1])
         .count();
     peaks as f64 / (envelope.len() as f64 / frames_per_second).max(f64::MIN_POSITIVE)
-}
-
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-    if n == 0 { 0.0 } else { sum / n as f64 }
-}
-
-/// Population variance (numpy's default, as librosa's summaries use).
-fn variance(values: impl Iterator<Item = f64> + Clone) -> f64 {
-    let m = mean(values.clone());
-    mean(values.map(|v| (v - m).powi(2)))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Beat tracking by dynamic programming (Ellis 2007), as librosa 0.11's `beat_track` does it: beats fall
 //! on strong onsets, spaced as close to the tempo's period as a `tightness` of 100 asks.
 
+use crate::stats::median;
+
 const TIGHTNESS: f64 = 100.0;
 
 /// The frames of the onset envelope (one every `1 / frames_per_second` s) that are beats, in order.
@@ -105,16 +107,8 @@ fn last_beat(cumulative: &[f64]) -> Option<usize> {
     if peaks.is_empty() {
         return None;
     }
-    peaks.sort_by(f64::total_cmp);
-    let middle = peaks.len() / 2;
-    let median = if peaks.len().is_multiple_of(2) {
-        0.5 * (peaks[middle - 1] + peaks[middle])
-    } else {
-        peaks[middle]
-    };
-    (0..n)
-        .rev()
-        .find(|&i| is_peak(i) && cumulative[i] >= 0.5 * median)
+    let threshold = 0.5 * median(&mut peaks);
+    (0..n).rev().find(|&i| is_peak(i) && cumulative[i] >= threshold)
 }
 
 /// Drops beats at the start and the end where the local score stays below half the RMS of the beats'

@@ -18,6 +18,7 @@ pub mod onset;
 pub mod overview;
 pub mod resample;
 pub mod spectral;
+mod stats;
 pub mod stft;
 pub mod tempo;
 

@@ -3,7 +3,7 @@
 //! spectrogram in dB, averaged over the mel bands, delayed so that a value sits on the frame where the
 //! rise is centred (the first three frames are 0 for a 2048/512 STFT).
 
-use crate::{mel::mel_db, stft::Spectrogram};
+use crate::{mel::mel_db, stats::median, stft::Spectrogram};
 
 /// How the rises of the mel bands combine into one value per frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +27,7 @@ pub fn onset_strength(spectrogram: &Spectrogram, sample_rate: u32, aggregate: Ag
             .collect();
         match aggregate {
             Aggregate::Mean => rises.iter().sum::<f64>() / rises.len() as f64,
-            Aggregate::Median => {
-                rises.sort_by(f64::total_cmp);
-                let middle = rises.len() / 2;
-                if rises.len().is_multiple_of(2) {
-                    0.5 * (rises[middle - 1] + rises[middle])
-                } else {
-                    rises[middle]
-                }
-            }
+            Aggregate::Median => median(&mut rises),
         }
     });
     std::iter::repeat_n(0.0, delay)

@@ -1,0 +1,38 @@
+//! Summaries of sequences of numbers that several analyses share.
+
+pub(crate) fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// Population variance (numpy's default, as librosa's summaries use).
+pub(crate) fn variance(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = mean(values.clone());
+    mean(values.map(|v| (v - m).powi(2)))
+}
+
+/// The median, as numpy computes it (the mean of the middle two for an even count); sorts `values`.
+/// `values` must not be empty.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        0.5 * (values[middle - 1] + values[middle])
+    } else {
+        values[middle]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_match_numpy() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(mean([1.0, 2.0, 6.0].into_iter()), 3.0);
+        assert_eq!(mean(std::iter::empty()), 0.0);
+        assert_eq!(variance([1.0, 3.0].into_iter()), 1.0);
+    }
+}
