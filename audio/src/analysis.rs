@@ -151,10 +151,15 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
     let freqs = stft.frequencies(ANALYSIS_RATE);
     let spectrogram = stft.magnitudes(y);
     let frames = || spectrogram.frames();
+    let centroids: Vec<f32> = frames().map(|m| centroid(m, &freqs)).collect();
     let spectral = Spectral {
-        centroid_hz: mean(frames().map(|m| f64::from(centroid(m, &freqs)))),
+        centroid_hz: mean(centroids.iter().map(|&c| f64::from(c))),
         rolloff_hz: mean(frames().map(|m| f64::from(rolloff(m, &freqs, 0.85)))),
-        bandwidth_hz: mean(frames().map(|m| f64::from(bandwidth(m, &freqs, centroid(m, &freqs))))),
+        bandwidth_hz: mean(
+            frames()
+                .zip(&centroids)
+                .map(|(m, &c)| f64::from(bandwidth(m, &freqs, c))),
+        ),
         flatness: mean(frames().map(|m| f64::from(flatness(m)))),
         contrast_db: {
             let contrast = spectral_contrast(&spectrogram, &freqs);
