@@ -131,6 +131,37 @@ drop_database() { # name
     as_pg env PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/dropdb" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --if-exists --force "$1"
 }
 
+# Checked queries: sqlx's macros compare every query with the schema at compile time. Builds read the schema
+# from server/.sqlx (SQLX_OFFLINE); this writes it afresh from a database migrated as the server migrates:
+# ours, then underway's (its own checked queries may compile again here; one of its migrations copies
+# sqlx's bookkeeping table, made here as sqlx makes it).
+sqlx_prepare() { # output directory
+    local out=$1 db=sound_forge_alchemy_sqlx underway migration
+    underway=$(cargo metadata --format-version 1 --locked | python3 -c '
+import json, pathlib, sys
+print(next(pathlib.Path(p["manifest_path"]).parent for p in json.load(sys.stdin)["packages"] if p["name"] == "underway"))')
+    drop_database "$db"
+    create_database "$db"
+    as_pg "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d "$db" -c \
+        "create table _sqlx_migrations (version bigint primary key, description text not null,
+         installed_on timestamptz not null default now(), success boolean not null, checksum bytea not null,
+         execution_time bigint not null)" >/dev/null
+    for migration in "$ROOT"/migrations/*.sql "$underway"/migrations/*.sql; do
+        as_pg "$PG_BIN/psql" -q -1 -v ON_ERROR_STOP=1 -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d "$db" \
+            <"$migration" >/dev/null
+    done
+    rm -rf "$out" && mkdir -p "$out"
+    # The macros run again only when the crate is compiled again; the file's time is put back after, so
+    # that other builds do not recompile for it.
+    local lib=$ROOT/server/src/lib.rs stamp
+    stamp=$(stat -c %y "$lib")
+    touch "$lib"
+    SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$out DATABASE_URL=$(pg_url "$db") \
+        cargo check --quiet -p server --all-targets || { touch -d "$stamp" "$lib"; return 1; }
+    touch -d "$stamp" "$lib"
+    drop_database "$db"
+}
+
 # --- Building ---------------------------------------------------------------------------------------------
 
 ensure_wasm_opt() {

@@ -1,8 +1,11 @@
 //! The pages of Sound Forge Alchemy. Compiled with `ssr` into the server, which renders them, and with
 //! `hydrate` into the browser bundle, which makes them interactive.
 
+pub mod api;
 mod components;
+pub mod error;
 mod routes;
+mod session;
 #[cfg(feature = "ssr")]
 pub mod site;
 
@@ -13,10 +16,27 @@ use leptos_router::{
     path,
 };
 
-use crate::{components::header::Header, routes::library::LibraryPage, routes::not_found::NotFound};
+use crate::{
+    components::header::Header,
+    routes::{
+        account::AccountPage, confirm_email::ConfirmEmailPage, forgot_password::ForgotPasswordPage,
+        library::LibraryPage, login::LoginPage, not_found::NotFound, register::RegisterPage,
+        reset_password::ResetPasswordPage,
+    },
+    session::provide_session,
+};
 
 /// The name the site build gives the wasm, JS and CSS files (`pkg/<name>.*`).
 pub const OUTPUT_NAME: &str = env!("LEPTOS_OUTPUT_NAME");
+
+/// The pages anyone may open without a session; every other page sends a visitor to log in first.
+pub const PUBLIC_PAGES: [&str; 5] = [
+    "/login",
+    "/register",
+    "/forgot-password",
+    "/reset-password",
+    "/confirm-email",
+];
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -41,6 +61,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_session();
     // Effects run only in the browser, so this turns true once the page is live: the end-to-end tests wait
     // for it before clicking, and the stylesheet can tell a server-only page from an interactive one.
     let hydrated = RwSignal::new(false);
@@ -57,6 +78,12 @@ pub fn App() -> impl IntoView {
                 <main id="main" class="page">
                     <Routes fallback=NotFound>
                         <Route path=path!("") view=LibraryPage />
+                        <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/register") view=RegisterPage />
+                        <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                        <Route path=path!("/reset-password") view=ResetPasswordPage />
+                        <Route path=path!("/confirm-email") view=ConfirmEmailPage />
+                        <Route path=path!("/account") view=AccountPage />
                     </Routes>
                 </main>
             </div>

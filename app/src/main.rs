@@ -1,24 +1,63 @@
-use clap::Parser;
-use server::{AppState, config::Config};
+use clap::{Parser, Subcommand};
+use server::{AppState, auth::Role, config::Config};
+
+/// Sound Forge Alchemy: stems, tempo and key for your music.
+#[derive(Parser)]
+#[command(name = "sound-forge-alchemy", version)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and run the job workers (what happens without a command).
+    Serve,
+    /// Give the account with this email a role: `user`, `admin` or `platform_admin`.
+    SetRole {
+        email: String,
+        #[arg(value_enum)]
+        role: Role,
+    },
+}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = Config::parse();
-    if let Err(err) = server::telemetry::init(&config) {
+    let cli = Cli::parse();
+    if let Err(err) = server::telemetry::init(&cli.config) {
         eprintln!("sound-forge-alchemy: {err}");
         return std::process::ExitCode::FAILURE;
     }
-    match run(config).await {
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::SetRole { email, role } => set_role(cli.config, &email, role).await,
+    };
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = %err, "cannot start");
+            tracing::error!(error = %err, "failed");
             std::process::ExitCode::FAILURE
         }
     }
 }
 
-async fn run(config: Config) -> server::Result<()> {
+async fn serve(config: Config) -> server::Result<()> {
     let state = AppState::start(config).await?;
     let router = app::site::router(state.clone());
     server::serve(&state, router).await
+}
+
+async fn set_role(config: Config, email: &str, role: Role) -> server::Result<()> {
+    let pool = server::db::connect(&config).await?;
+    server::db::migrate(&pool).await?;
+    let user = server::auth::user::set_role(&pool, email, role)
+        .await
+        .map_err(|err| match err {
+            server::Error::NotFound => server::Error::Invalid(format!("no account has the email {email}")),
+            other => other,
+        })?;
+    tracing::info!(user.id = %user.id, email = %user.email, role = role.as_str(), "role set");
+    Ok(())
 }

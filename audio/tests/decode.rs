@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use sfa_audio::{Error, Limits, decode, spectral::rms};
 
 fn fixture(name: &str) -> std::fs::File {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
+    // Read when the test runs, not when it compiles: the target directory is shared between clones, so
+    // a binary built in one clone may run in another.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR");
+    let path = PathBuf::from(manifest_dir).join("tests/data").join(name);
     std::fs::File::open(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 

@@ -1,15 +1,12 @@
-import { expect, test, type Page } from '@playwright/test';
-
-// The app marks itself once hydration has run; before that a click would do nothing.
-async function waitForHydration(page: Page) {
-  await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'true');
-}
+import { expect, test } from '@playwright/test';
+import { register, uniqueEmail, waitForHydration } from './helpers';
 
 test('the library is server-rendered, then hydrates and reacts to clicks', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
 
+  await register(page, uniqueEmail('shell'));
   const started = Date.now();
   const response = await page.goto('/');
   expect(response?.status()).toBe(200);
@@ -33,17 +30,18 @@ test('the library is server-rendered, then hydrates and reacts to clicks', async
 
 test('on a phone the navigation folds into a menu button', async ({ page }) => {
   await page.setViewportSize({ width: 375, height: 740 });
-  await page.goto('/');
+  await page.goto('/login');
   await waitForHydration(page);
   const nav = page.locator('#site-nav');
   const menu = page.getByRole('button', { name: 'Menu' });
   await expect(nav).toBeHidden();
   await menu.click();
   await expect(menu).toHaveAttribute('aria-expanded', 'true');
-  await expect(nav.getByRole('link', { name: 'Library' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Log in' })).toBeVisible();
 });
 
 test('an unknown address answers 404 with a way back', async ({ page }) => {
+  await register(page, uniqueEmail('404'));
   const response = await page.goto('/no/such/page');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Nothing here' })).toBeVisible();

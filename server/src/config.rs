@@ -51,6 +51,38 @@ pub struct Config {
     /// Connections in the database pool, shared by the web server and the job workers.
     #[arg(long, env = "SFA_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
+
+    /// The address users reach the site at, such as `https://music.example.org`: links in mail, the
+    /// `Origin` that state-changing requests must come from, and `Secure` cookies when it is https.
+    /// Defaults to `http://` and the bind address.
+    #[arg(long, env = "SFA_PUBLIC_URL", value_parser = parse_origin)]
+    pub public_url: Option<String>,
+
+    /// Take the client's address from `X-Forwarded-For` (set this only behind a reverse proxy that
+    /// overwrites that header); otherwise the connection's peer address is the client.
+    #[arg(long, env = "SFA_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// SMTP server for account mail, as `smtps://user:password@host:465` or `smtp://host:587` (STARTTLS).
+    /// Without it, mail is written to the log, so the links still reach whoever runs the server.
+    #[arg(long, env = "SFA_SMTP_URL", hide_env_values = true, value_parser = parse_secret)]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of account mail.
+    #[arg(
+        long,
+        env = "SFA_MAIL_FROM",
+        default_value = "Sound Forge Alchemy <noreply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// A session unused for this many days ends.
+    #[arg(long, env = "SFA_SESSION_IDLE_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_idle_days: u32,
+
+    /// A session ends this many days after its log in, however active.
+    #[arg(long, env = "SFA_SESSION_MAX_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_max_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +101,16 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value))
 }
 
+/// `scheme://host[:port]`, kept without a trailing slash so it compares equal to a browser's `Origin`.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let origin = value.trim().trim_end_matches('/');
+    let uri: axum::http::Uri = origin.parse().map_err(|err| format!("not a URL: {err}"))?;
+    match (uri.scheme_str(), uri.authority(), uri.path()) {
+        (Some("http" | "https"), Some(_), "" | "/") => Ok(origin.to_owned()),
+        _ => Err("expected http(s)://host[:port] with no path".to_owned()),
+    }
+}
+
 impl Config {
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
@@ -76,6 +118,18 @@ impl Config {
 
     pub fn secret_key_file(&self) -> PathBuf {
         self.data_dir.join("secret.key")
+    }
+
+    /// Where users reach the site, with no trailing slash.
+    pub fn public_origin(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// Cookies are marked `Secure` when the site is served over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_origin().starts_with("https://")
     }
 }
 
@@ -92,6 +146,20 @@ mod tests {
         assert_eq!(config.environment, Environment::Development);
         assert!(config.secret_key.is_none());
         assert_eq!(config.database_url.expose_secret(), "postgres://x/y");
+    }
+
+    #[test]
+    fn the_public_url_is_an_origin() {
+        let parse = |url: &str| Config::try_parse_from(["sfa", "--database-url", "x", "--public-url", url]);
+        let config = parse("https://music.example.org/").expect("an origin");
+        assert_eq!(config.public_origin(), "https://music.example.org");
+        assert!(config.secure_cookies());
+        assert!(parse("https://music.example.org/app").is_err());
+        assert!(parse("ftp://music.example.org").is_err());
+        assert!(parse("music.example.org").is_err());
+        let local = Config::try_parse_from(["sfa", "--database-url", "x"]).expect("parses");
+        assert_eq!(local.public_origin(), "http://127.0.0.1:3000");
+        assert!(!local.secure_cookies());
     }
 
     #[test]

@@ -1,7 +1,9 @@
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
-/// Everything that can stop the server from starting or a request from completing. The `Display` texts
-/// are for operators' logs; users see only the short messages the HTTP layer chooses.
+/// Everything that can stop the server from starting or a request from completing.
+///
+/// The `Display` texts are for operators' logs. Users see [`Error::public_message`]: the words of the
+/// variants that are about their input, and nothing but "something went wrong" for the rest.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("configuration: {0}")]
@@ -21,6 +23,31 @@ pub enum Error {
     },
     #[error("invalid storage key {0:?}")]
     StorageKey(String),
+    #[error("sessions: {0}")]
+    Session(String),
+    #[error("password hashing: {0}")]
+    PasswordHash(String),
+    #[error("sending mail: {0}")]
+    Mail(String),
+
+    /// The user's input is not acceptable; the text says why, for the user.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("an account with that email exists")]
+    EmailTaken,
+    #[error("wrong email or password")]
+    WrongCredentials,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("invalid or expired token")]
+    TokenInvalid,
+    #[error("rate limited for {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    #[error("not signed in")]
+    Unauthenticated,
+    /// Absent, or someone else's: the two are never told apart.
+    #[error("not found")]
+    NotFound,
 }
 
 impl Error {
@@ -28,6 +55,76 @@ impl Error {
         let path = path.into();
         move |source| Self::Io { path, source }
     }
+
+    /// What the user may read about this error.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Invalid(why) => why.clone(),
+            Self::EmailTaken => {
+                "An account with this email already exists. Log in, or reset its password.".into()
+            }
+            Self::WrongCredentials => "That email and password do not match an account.".into(),
+            Self::WrongPassword => "The current password is not right.".into(),
+            Self::TokenInvalid => "This link is invalid, used or expired. Ask for a new one.".into(),
+            Self::RateLimited { retry_after } => {
+                format!("Too many attempts. Try again in {}.", describe_wait(*retry_after))
+            }
+            Self::Unauthenticated => "Please log in first.".into(),
+            Self::NotFound => "Not found.".into(),
+            _ => "Something went wrong on our side. Try again in a moment.".into(),
+        }
+    }
+
+    /// True for errors about the request rather than the server: they are not logged as failures.
+    pub fn is_users(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid(_)
+                | Self::EmailTaken
+                | Self::WrongCredentials
+                | Self::WrongPassword
+                | Self::TokenInvalid
+                | Self::RateLimited { .. }
+                | Self::Unauthenticated
+                | Self::NotFound
+        )
+    }
+}
+
+fn describe_wait(wait: Duration) -> String {
+    let seconds = wait.as_secs().max(1);
+    match seconds {
+        1 => "a second".into(),
+        2..60 => format!("{seconds} seconds"),
+        60..120 => "a minute".into(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_stay_in_the_log() {
+        let err = Error::Config("DATABASE_URL=postgres://u:hunter2@db".into());
+        assert!(!err.public_message().contains("hunter2"));
+        assert!(!err.is_users());
+    }
+
+    #[test]
+    fn waits_read_naturally() {
+        let wait = |secs| {
+            Error::RateLimited {
+                retry_after: Duration::from_secs(secs),
+            }
+            .public_message()
+        };
+        assert_eq!(wait(0), "Too many attempts. Try again in a second.");
+        assert_eq!(wait(42), "Too many attempts. Try again in 42 seconds.");
+        assert_eq!(wait(61), "Too many attempts. Try again in a minute.");
+        assert_eq!(wait(899), "Too many attempts. Try again in 15 minutes.");
+    }
+}

@@ -1,11 +1,14 @@
 //! The server side of Sound Forge Alchemy below the pages: configuration, database, job queue, storage
 //! and HTTP plumbing. It knows nothing of Leptos; `app` renders the pages and calls in here.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 mod error;
 pub mod http;
 pub mod jobs;
+pub mod mail;
+pub mod rate_limit;
 pub mod secret;
 pub mod storage;
 pub mod telemetry;
@@ -15,7 +18,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 pub use crate::error::{Error, Result};
-use crate::{config::Config, jobs::Jobs, secret::MasterKey, storage::Storage};
+use crate::{config::Config, jobs::Jobs, mail::Mailer, secret::MasterKey, storage::Storage};
 
 /// What every request handler, server function and job may reach. Cheap to clone.
 #[derive(Clone)]
@@ -25,6 +28,7 @@ pub struct AppState {
     pub storage: Storage,
     pub master_key: MasterKey,
     pub jobs: Jobs,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppState {
@@ -38,7 +42,9 @@ impl AppState {
     /// As [`AppState::start`], on a pool made elsewhere (the tests' per-test databases).
     pub async fn with_pool(config: Config, pool: PgPool) -> Result<Self> {
         let master_key = MasterKey::load(&config)?;
+        let mailer = mail::from_config(&config)?;
         db::migrate(&pool).await?;
+        auth::migrate_session_store(&pool).await?;
         let storage = Storage::open(config.files_dir()).await?;
         let jobs = Jobs::start(&pool, &storage).await?;
         Ok(Self {
@@ -47,6 +53,7 @@ impl AppState {
             storage,
             master_key,
             jobs,
+            mailer,
         })
     }
 }
@@ -62,6 +69,7 @@ pub async fn serve(state: &AppState, router: axum::Router) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(serving)?;
     tracing::info!("listening on http://{addr}");
     let stop = tokio_util::sync::CancellationToken::new();
+    let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
     tokio::select! {
         served = server => served.map_err(serving)?,

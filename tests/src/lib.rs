@@ -1,18 +1,34 @@
 //! What the integration tests share: an app on a fresh database and a scratch data directory, reached
-//! through the real router without a network socket.
+//! through the real router without a network socket, and a browser-like client that keeps its session
+//! cookie.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     body::{Body, to_bytes},
-    http::{Request, StatusCode, header::HeaderMap},
+    extract::ConnectInfo,
+    http::{Request, StatusCode, header, header::HeaderMap},
 };
 use clap::Parser;
-use server::{AppState, config::Config};
+use server::{
+    AppState,
+    config::Config,
+    mail::{Mail, Mailer},
+};
 use sqlx::PgPool;
 use tower::ServiceExt;
+
+/// The origin the test app believes it is served at.
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
 
 pub struct TestApp {
     pub state: AppState,
     pub router: axum::Router,
+    /// Every mail the app sent, in order.
+    pub outbox: Outbox,
     /// Kept so the data directory lives as long as the app.
     pub data_dir: tempfile::TempDir,
 }
@@ -31,6 +47,12 @@ pub struct Reply {
     pub body: String,
 }
 
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
 impl TestApp {
     /// The whole application on `pool` (a `#[sqlx::test]` database), migrated, with its queues running.
     pub async fn start(pool: PgPool) -> Self {
@@ -39,14 +61,22 @@ impl TestApp {
 
     /// As [`TestApp::start`], with the configuration changed by `adjust` first.
     pub async fn start_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
+        // Warnings and errors go to the test's captured output, shown when it fails.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
         let data_dir = tempfile::tempdir().expect("a scratch data directory");
         let mut config = config(data_dir.path());
         adjust(&mut config);
-        let state = AppState::with_pool(config, pool).await.expect("the app starts");
+        let mut state = AppState::with_pool(config, pool).await.expect("the app starts");
+        let outbox = Outbox::default();
+        state.mailer = Arc::new(outbox.clone());
         let router = app::site::router(state.clone());
         Self {
             state,
             router,
+            outbox,
             data_dir,
         }
     }
@@ -73,6 +103,132 @@ impl TestApp {
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+
+    /// A browser without a session, connecting from 127.0.0.1.
+    pub fn client(&self) -> Client<'_> {
+        self.client_from("127.0.0.1")
+    }
+
+    /// A browser without a session, connecting from `ip`.
+    pub fn client_from(&self, ip: &str) -> Client<'_> {
+        Client {
+            app: self,
+            peer: SocketAddr::new(ip.parse().expect("an IP address"), 50_000),
+            cookie: None,
+        }
+    }
+
+    /// A new account, registered and logged in on a fresh client.
+    pub async fn signed_in(&self, email: &str, password: &str) -> Client<'_> {
+        let mut client = self.client();
+        let reply = client
+            .call("register", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "registering {email}: {}",
+            reply.body
+        );
+        client
+    }
+}
+
+/// Sends what a browser on our pages sends: the session cookie, our `Origin`, and `Accept` as the
+/// server-function client does; keeps the cookie the server sets.
+pub struct Client<'a> {
+    app: &'a TestApp,
+    peer: SocketAddr,
+    pub cookie: Option<String>,
+}
+
+impl Client<'_> {
+    pub async fn get(&mut self, uri: &str) -> Reply {
+        let request = self.request(Request::get(uri)).body(Body::empty());
+        self.exchange(request.expect("a valid request")).await
+    }
+
+    /// Calls the server function at `/api/<endpoint>` with form fields, as an `ActionForm` does.
+    pub async fn call(&mut self, endpoint: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(fields).expect("encodable fields");
+        let request = self
+            .request(Request::post(format!("/api/{endpoint}")))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body));
+        self.exchange(request.expect("a valid request")).await
+    }
+
+    /// The signed-in user's email, as the pages learn it.
+    pub async fn whoami(&mut self) -> Option<String> {
+        let reply = self.call("me", &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let me: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+        me["email"].as_str().map(str::to_owned)
+    }
+
+    fn request(&self, builder: axum::http::request::Builder) -> axum::http::request::Builder {
+        let builder = builder
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::HOST, "127.0.0.1:3000")
+            .extension(ConnectInfo(self.peer));
+        match &self.cookie {
+            Some(cookie) => builder.header(header::COOKIE, cookie),
+            None => builder,
+        }
+    }
+
+    async fn exchange(&mut self, request: Request<Body>) -> Reply {
+        let reply = self.app.send(request).await;
+        for set in reply.headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().expect("ASCII cookie");
+            let pair = set.split(';').next().unwrap_or_default();
+            if pair.starts_with("sfa_session=") {
+                let cleared = pair == "sfa_session=" || set.contains("Max-Age=0");
+                self.cookie = (!cleared).then(|| pair.to_owned());
+            }
+        }
+        reply
+    }
+}
+
+/// The mailer the tests use: it keeps what would have been sent.
+#[derive(Clone, Default)]
+pub struct Outbox(Arc<Mutex<Vec<Mail>>>);
+
+impl Outbox {
+    pub fn sent(&self) -> Vec<Mail> {
+        self.0.lock().expect("an unpoisoned outbox").clone()
+    }
+
+    /// The last link sent to `to` that contains `path`, made relative to the site.
+    pub fn link(&self, to: &str, path: &str) -> String {
+        let mail = self
+            .sent()
+            .into_iter()
+            .rev()
+            .find(|mail| mail.to == to && mail.body.contains(path))
+            .unwrap_or_else(|| panic!("no mail to {to} with {path}"));
+        let start = mail.body.find(ORIGIN).expect("an absolute link") + ORIGIN.len();
+        mail.body[start..]
+            .split_whitespace()
+            .next()
+            .expect("a link")
+            .to_owned()
+    }
+
+    /// The token in the last link sent to `to` for `path`.
+    pub fn token(&self, to: &str, path: &str) -> String {
+        let link = self.link(to, path);
+        link.split_once("token=").expect("a token").1.to_owned()
+    }
+}
+
+impl Mailer for Outbox {
+    fn send(&self, mail: Mail) -> std::pin::Pin<Box<dyn Future<Output = server::Result<()>> + Send + '_>> {
+        self.0.lock().expect("an unpoisoned outbox").push(mail);
+        Box::pin(async { Ok(()) })
     }
 }
 

@@ -42,7 +42,8 @@ async fn every_response_carries_a_request_id(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn the_library_is_rendered_on_the_server_with_its_hydration_script(pool: PgPool) {
     let app = TestApp::start(pool).await;
-    let reply = app.get("/").await;
+    let mut client = app.signed_in("dj@example.org", "velvet thunder orchard").await;
+    let reply = client.get("/").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(
         reply.headers["content-type"]
@@ -68,11 +69,133 @@ async fn the_library_is_rendered_on_the_server_with_its_hydration_script(pool: P
 #[sqlx::test(migrations = false)]
 async fn an_unknown_page_is_a_404_page(pool: PgPool) {
     let app = TestApp::start(pool).await;
-    let reply = app.get("/tracks/../../etc/passwd").await;
+    let mut client = app.signed_in("dj@example.org", "velvet thunder orchard").await;
+    let reply = client.get("/tracks/../../etc/passwd").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    let reply = app.get("/no/such/page").await;
+    let reply = client.get("/no/such/page").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert!(reply.body.contains("Nothing here"), "{}", reply.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn pages_need_a_session_and_send_visitors_to_log_in_and_back(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    for path in app::site::page_paths() {
+        let path = if path.is_empty() { "/".to_owned() } else { path };
+        let reply = app.get(&path).await;
+        if app::PUBLIC_PAGES.contains(&path.as_str()) {
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        } else {
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path} without a session");
+            let encoded = serde_urlencoded::to_string([("next", path.as_str())]).expect("encodes");
+            assert_eq!(
+                reply.header("location"),
+                Some(format!("/login?{encoded}").as_str())
+            );
+        }
+    }
+    let reply = app.get("/no/such/page?x=1").await;
+    assert_eq!(
+        reply.header("location"),
+        Some("/login?next=%2Fno%2Fsuch%2Fpage%3Fx%3D1")
+    );
+    assert_eq!(app.get("/pkg/missing.js").await.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_response_has_security_headers_and_the_page_scripts_carry_the_csp_nonce(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let reply = app.get("/login").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(reply.header("referrer-policy"), Some("same-origin"));
+    let policy = reply.header("content-security-policy").expect("a CSP");
+    for directive in [
+        "default-src 'self'",
+        "'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(policy.contains(directive), "{directive} missing from {policy}");
+    }
+    let script_src = policy
+        .split(';')
+        .find(|directive| directive.trim().starts_with("script-src"))
+        .expect("a script-src");
+    assert!(!script_src.contains("unsafe-inline"), "{script_src}");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the CSP");
+    assert!(
+        reply.body.contains(&format!(r#"nonce="{nonce}""#)),
+        "the hydration script lacks the nonce"
+    );
+    let inline_scripts = reply.body.matches("<script").count();
+    let with_nonce = reply.body.matches(&format!(r#"nonce="{nonce}""#)).count();
+    assert!(
+        with_nonce >= inline_scripts.min(1),
+        "{inline_scripts} scripts, {with_nonce} with the nonce"
+    );
+
+    // The 404 page is rendered by the fallback, which must use the same nonce.
+    let mut client = app.signed_in("dj@example.org", "velvet thunder orchard").await;
+    let missing = client.get("/no/such/page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let policy_404 = missing.header("content-security-policy").expect("a CSP");
+    let nonce_404 = policy_404
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce");
+    assert!(
+        missing.body.contains(&format!(r#"nonce="{nonce_404}""#)),
+        "the 404 page's script lacks the nonce"
+    );
+
+    let again = app.get("/login").await;
+    assert_ne!(
+        again.header("content-security-policy"),
+        Some(policy),
+        "a fresh nonce each time"
+    );
+    assert!(
+        app.get("/health")
+            .await
+            .header("content-security-policy")
+            .is_some()
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn state_changing_requests_must_come_from_this_site(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    assert_eq!(app.send(post(None, None)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.send(post(Some("https://evil.example"), None)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.send(post(Some("null"), None)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.send(post(None, Some("https://evil.example/page")))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.send(post(Some("http://127.0.0.1:3000"), None)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send(post(None, Some("http://127.0.0.1:3000/forgot-password")))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -90,7 +213,7 @@ async fn static_files_come_from_the_site_root(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn responses_are_compressed_for_clients_that_accept_it(pool: PgPool) {
     let app = TestApp::start(pool).await;
-    let request = axum::http::Request::get("/")
+    let request = axum::http::Request::get("/login")
         .header("accept-encoding", "gzip")
         .body(axum::body::Body::empty())
         .expect("a valid request");
@@ -100,4 +223,43 @@ async fn responses_are_compressed_for_clients_that_accept_it(pool: PgPool) {
         reply.headers.get("content-encoding").map(|v| v.as_bytes()),
         Some(&b"gzip"[..])
     );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_built_sites_files_are_public(pool: PgPool) {
+    let site = tempfile::tempdir().expect("a site root");
+    std::fs::write(site.path().join("favicon.svg"), "<svg/>").expect("a file");
+    let app = TestApp::start_with(pool, |config| config.site_root = site.path().to_owned()).await;
+    assert_eq!(app.get("/favicon.svg").await.status, StatusCode::OK);
+}
+
+/// A server-function call with the given `Origin` and `Referer`.
+fn post(origin: Option<&str>, referer: Option<&str>) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::post("/api/forgot-password")
+        .header("host", "127.0.0.1:3000")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json");
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    if let Some(referer) = referer {
+        request = request.header("referer", referer);
+    }
+    request
+        .body(axum::body::Body::from("email=a%40example.org"))
+        .expect("a request")
+}
+
+#[sqlx::test(migrations = false)]
+async fn behind_a_proxy_the_configured_public_url_is_the_only_origin(pool: PgPool) {
+    let app = TestApp::start_with(pool, |config| {
+        config.public_url = Some("https://music.example.org".into());
+    })
+    .await;
+    assert_eq!(
+        app.send(post(Some("http://127.0.0.1:3000"), None)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let reply = app.send(post(Some("https://music.example.org"), None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }

@@ -1,10 +1,15 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// The bar on every page: the name, the main navigation and, on narrow screens, a menu button.
+use crate::session::use_session;
+
+/// The bar on every page: the name, the main navigation, the signed-in user with log out and, on narrow
+/// screens, a menu button.
 #[component]
 pub fn Header() -> impl IntoView {
     let menu_open = RwSignal::new(false);
+    let session = use_session();
+    let me = move || session.me.get().and_then(Result::ok).flatten();
     view! {
         <header class="site-header">
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -21,7 +26,23 @@ pub fn Header() -> impl IntoView {
                 "Menu"
             </button>
             <nav id="site-nav" class="site-nav" class:open=move || menu_open.get()>
-                <A href="/">"Library"</A>
+                <Transition fallback=|| ()>
+                    {move || match me() {
+                        Some(me) => view! {
+                            <A href="/">"Library"</A>
+                            <A href="/account" attr:class="user-email" attr:title="Your account">{me.email}</A>
+                            <ActionForm action=session.log_out attr:class="inline-form">
+                                <button type="submit" class="link-button">"Log out"</button>
+                            </ActionForm>
+                        }
+                        .into_any(),
+                        None => view! {
+                            <A href="/login">"Log in"</A>
+                            <A href="/register">"Create an account"</A>
+                        }
+                        .into_any(),
+                    }}
+                </Transition>
             </nav>
         </header>
     }

@@ -1,6 +1,17 @@
-//! The HTTP plumbing around the pages: `/health`, request ids, request logs and compression.
+//! The HTTP plumbing around the pages: `/health`, request ids, request logs, compression, security
+//! headers, the same-origin check, the client's address, sessions and the log-in requirement.
 
-use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+pub mod client;
+pub mod security;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    middleware::{from_fn, from_fn_with_state},
+    response::IntoResponse,
+    routing::get,
+};
 use serde::Serialize;
 use tower::ServiceBuilder;
 use tower_http::{
@@ -9,11 +20,11 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{AppState, db};
+use crate::{AppState, auth, db};
 
 /// `site` holds the pages and server functions (built by `app`); this adds the rest and the layers that
-/// every request passes through.
-pub fn router(state: AppState, site: Router) -> Router {
+/// every request passes through, outermost first. `public` lists what needs no session.
+pub fn router(state: AppState, site: Router, public: auth::PublicPaths) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
         let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
@@ -21,14 +32,20 @@ pub fn router(state: AppState, site: Router) -> Router {
     });
     Router::new()
         .route("/health", get(health))
-        .with_state(state)
+        .with_state(state.clone())
         .merge(site)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(CompressionLayer::new()),
+                .layer(CompressionLayer::new())
+                .layer(from_fn(security::headers))
+                .layer(from_fn_with_state(state.clone(), client::resolve))
+                .layer(from_fn_with_state(state.clone(), security::same_origin))
+                .layer(auth::layer(&state))
+                .layer(from_fn_with_state(state.clone(), auth::enforce_absolute_expiry))
+                .layer(from_fn_with_state(public, auth::require_login)),
         )
 }
 

@@ -1,0 +1,128 @@
+//! The authorization suite: one rule everywhere. Without a session nothing but the log-in pages and
+//! their server functions answers; with one, another user's ids answer 404 and change nothing.
+//!
+//! Every server function must be listed below in exactly one group, so a new one cannot be added
+//! without saying who may call it; one that takes ids adds its calls to `calls_with_ids`.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use integration_tests::{Client, Reply, TestApp};
+use sqlx::PgPool;
+
+/// Anyone may call these: they get or end a session, or say whether there is one.
+const PUBLIC: [&str; 7] = [
+    "/api/me",
+    "/api/register",
+    "/api/login",
+    "/api/logout",
+    "/api/forgot-password",
+    "/api/reset-password",
+    "/api/confirm-email",
+];
+
+/// These act on the caller's own account only: they take no ids.
+const OWN_ACCOUNT: [&str; 4] = [
+    "/api/logout-everywhere",
+    "/api/resend-confirmation",
+    "/api/change-password",
+    "/api/change-email",
+];
+
+/// What the first user owns, for the second to try to reach.
+struct Owned {}
+
+/// Each call user B makes with user A's ids: (server function path, fields). A feature that adds a
+/// server function or route taking ids adds its calls here, and A's rows to [`Owned`].
+fn calls_with_ids(_a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    Vec::new()
+}
+
+/// Plausible values for every argument any server function takes; each takes what it needs, so the
+/// call reaches the session check rather than failing to parse.
+const EVERY_FIELD: [(&str, &str); 6] = [
+    ("email", "a@example.org"),
+    ("password", "velvet thunder orchard"),
+    ("current_password", "velvet thunder orchard"),
+    ("new_password", "copper lantern meadow"),
+    ("new_email", "c@example.org"),
+    ("token", "AAAA"),
+];
+
+fn registered() -> BTreeSet<String> {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect()
+}
+
+async fn snapshot(pool: &PgPool) -> String {
+    sqlx::query_scalar(
+        "select concat_ws('|', (select count(*) from users), (select count(*) from tracks),
+            (select count(*) from stems), (select count(*) from download_jobs),
+            (select count(*) from processing_jobs), (select count(*) from analysis_jobs),
+            (select count(*) from llm_providers), (select max(updated_at)::text from users))",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("a snapshot")
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_server_function_is_classified(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let owned = Owned {};
+    let with_ids: BTreeSet<String> = calls_with_ids(&owned)
+        .iter()
+        .map(|(path, _)| (*path).to_owned())
+        .collect();
+    let listed: BTreeSet<String> = PUBLIC
+        .iter()
+        .chain(&OWN_ACCOUNT)
+        .map(|path| (*path).to_owned())
+        .chain(with_ids)
+        .collect();
+    assert_eq!(
+        registered(),
+        listed,
+        "classify every server function in this file"
+    );
+    drop(app);
+}
+
+#[sqlx::test(migrations = false)]
+async fn without_a_session_only_public_server_functions_answer(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    app.signed_in("a@example.org", "velvet thunder orchard").await;
+    let before = snapshot(&app.state.pool).await;
+    let mut anonymous = app.client();
+    for path in registered()
+        .iter()
+        .filter(|path| !PUBLIC.contains(&path.as_str()))
+    {
+        let endpoint = path.trim_start_matches("/api/");
+        let reply = anonymous.call(endpoint, &EVERY_FIELD).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}: {}", reply.body);
+        assert!(reply.body.contains("Please log in"), "{path}: {}", reply.body);
+    }
+    assert_eq!(snapshot(&app.state.pool).await, before, "nothing changed");
+}
+
+#[sqlx::test(migrations = false)]
+async fn another_users_ids_answer_404_and_change_nothing(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    app.signed_in("a@example.org", "velvet thunder orchard").await;
+    let owned = Owned {};
+    let mut b: Client<'_> = app.signed_in("b@example.org", "copper lantern meadow").await;
+    let before = snapshot(&app.state.pool).await;
+    for (path, fields) in calls_with_ids(&owned) {
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let reply: Reply = b.call(path.trim_start_matches("/api/"), &fields).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.body);
+        assert!(reply.body.contains("Not found"), "{path}: {}", reply.body);
+    }
+    assert_eq!(snapshot(&app.state.pool).await, before, "nothing changed");
+    assert_eq!(b.whoami().await.as_deref(), Some("b@example.org"));
+}
