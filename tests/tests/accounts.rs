@@ -398,3 +398,21 @@ async fn a_call_missing_its_arguments_is_the_clients_error(pool: PgPool) {
     let reply = app.client().call("login", &[("email", "a@example.org")]).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_operator_sets_roles_by_email(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    app.signed_in("first@example.org", PASSWORD).await;
+    app.signed_in("dj@example.org", PASSWORD).await;
+    let user = server::auth::user::set_role(
+        &app.state.pool,
+        "DJ@example.org",
+        server::auth::Role::PlatformAdmin,
+    )
+    .await
+    .expect("sets the role");
+    assert_eq!(user.role, server::auth::Role::PlatformAdmin);
+    let missing =
+        server::auth::user::set_role(&app.state.pool, "nobody@example.org", server::auth::Role::Admin).await;
+    assert!(matches!(missing, Err(server::Error::NotFound)), "{missing:?}");
+}

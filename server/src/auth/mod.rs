@@ -47,14 +47,3 @@ impl axum_login::AuthnBackend for Backend {
         user::find(&self.pool, *id).await
     }
 }
-
-/// Who may read a row owned by `owner`: its owner, and admins. Everyone else is told it does not exist.
-pub fn may_read(viewer: &User, owner: Uuid) -> bool {
-    viewer.id == owner || viewer.role.sees_everything()
-}
-
-/// Who may change a row owned by `owner`: its owner only (admin powers to change are granted feature by
-/// feature, explicitly).
-pub fn may_change(viewer: &User, owner: Uuid) -> bool {
-    viewer.id == owner
-}

@@ -24,11 +24,6 @@ impl Role {
             Self::PlatformAdmin => "platform_admin",
         }
     }
-
-    /// Admins see every user's rows (read-only unless a feature says otherwise).
-    pub fn sees_everything(self) -> bool {
-        matches!(self, Self::Admin | Self::PlatformAdmin)
-    }
 }
 
 /// A signed-up user. Holds the password hash, so it never goes to the browser and never derives
@@ -217,12 +212,5 @@ mod tests {
             assert!(normalize_email(bad).is_err(), "{bad:?}");
         }
         assert!(normalize_email(&format!("{}@example.org", "a".repeat(320))).is_err());
-    }
-
-    #[test]
-    fn only_admins_see_everything() {
-        assert!(!Role::User.sees_everything());
-        assert!(Role::Admin.sees_everything());
-        assert!(Role::PlatformAdmin.sees_everything());
     }
 }
