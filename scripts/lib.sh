@@ -137,7 +137,7 @@ drop_database() { # name
 # sqlx's bookkeeping table, made here as sqlx makes it).
 sqlx_prepare() { # output directory
     local out=$1 db=sound_forge_alchemy_sqlx underway migration
-    underway=$(cargo metadata --format-version 1 --locked | python3 -c '
+    underway=$(cargo metadata --format-version 1 | python3 -c '
 import json, pathlib, sys
 print(next(pathlib.Path(p["manifest_path"]).parent for p in json.load(sys.stdin)["packages"] if p["name"] == "underway"))')
     drop_database "$db"
@@ -154,6 +154,8 @@ print(next(pathlib.Path(p["manifest_path"]).parent for p in json.load(sys.stdin)
     # The macros run again only when the crate is compiled again; the file's time is put back after, so
     # that other builds do not recompile for it.
     local lib=$ROOT/server/src/lib.rs stamp
+    # Dependencies first, offline as usual: compiled here they would write their own queries into $out.
+    cargo check --quiet -p server --all-targets
     stamp=$(stat -c %y "$lib")
     touch "$lib"
     SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$out DATABASE_URL=$(pg_url "$db") \

@@ -48,8 +48,9 @@ pub struct Config {
     #[arg(long, env = "SFA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
-    /// Connections in the database pool, shared by the web server and the job workers.
-    #[arg(long, env = "SFA_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    /// Connections in the database pool, shared by the web server and the job workers. Each queue's worker
+    /// holds two for as long as it runs (its notification listeners); the rest serve requests and steps.
+    #[arg(long, env = "SFA_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
 
     /// The address users reach the site at, such as `https://music.example.org`: links in mail, the

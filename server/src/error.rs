@@ -29,6 +29,8 @@ pub enum Error {
     PasswordHash(String),
     #[error("sending mail: {0}")]
     Mail(String),
+    #[error("internal: {0}")]
+    Internal(String),
 
     /// The user's input is not acceptable; the text says why, for the user.
     #[error("invalid input: {0}")]

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 mod error;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod mail;
@@ -12,6 +13,8 @@ pub mod rate_limit;
 pub mod secret;
 pub mod storage;
 pub mod telemetry;
+pub mod tracks;
+pub mod upload;
 
 use std::sync::Arc;
 
@@ -46,7 +49,7 @@ impl AppState {
         db::migrate(&pool).await?;
         auth::migrate_session_store(&pool).await?;
         let storage = Storage::open(config.files_dir()).await?;
-        let jobs = Jobs::start(&pool, &storage).await?;
+        let jobs = Jobs::start(&pool, &storage, &config).await?;
         Ok(Self {
             config: Arc::new(config),
             pool,

@@ -18,7 +18,10 @@ use server::{
     config::Config,
     mail::{Mail, Mailer},
 };
-use sqlx::PgPool;
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
 use tower::ServiceExt;
 
 /// The origin the test app believes it is served at.
@@ -54,6 +57,34 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Runs `test` against the whole application on the `#[sqlx::test]` database that `connect` names,
+    /// then stops the queues and closes the pool, so the database can be dropped.
+    ///
+    /// The app gets a pool of its own, larger than the five connections `sqlx::test` allows: each queue
+    /// worker holds two connections for as long as it runs.
+    pub async fn run(options: PgPoolOptions, connect: PgConnectOptions, test: impl AsyncFnOnce(&TestApp)) {
+        Self::run_with(options, connect, |_| {}, test).await;
+    }
+
+    /// As [`TestApp::run`], with the configuration changed by `adjust` first.
+    pub async fn run_with(
+        options: PgPoolOptions,
+        connect: PgConnectOptions,
+        adjust: impl FnOnce(&mut Config),
+        test: impl AsyncFnOnce(&TestApp),
+    ) {
+        let pool = options
+            .max_connections(12)
+            .connect_with(connect)
+            .await
+            .expect("connects to the test database");
+        let app = Self::start_with(pool.clone(), adjust).await;
+        test(&app).await;
+        app.state.jobs.shutdown().await;
+        drop(app);
+        pool.close().await;
+    }
+
     /// The whole application on `pool` (a `#[sqlx::test]` database), migrated, with its queues running.
     pub async fn start(pool: PgPool) -> Self {
         Self::start_with(pool, |_| {}).await
@@ -160,6 +191,33 @@ impl Client<'_> {
         self.exchange(request.expect("a valid request")).await
     }
 
+    /// Uploads files as the library's form does (multipart, field `file`), asking for JSON.
+    pub async fn upload(&mut self, files: &[(&str, &[u8])]) -> Reply {
+        const BOUNDARY: &str = "sfa-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let request = self
+            .request(Request::post("/upload"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body));
+        self.exchange(request.expect("a valid request")).await
+    }
+
     /// The signed-in user's email, as the pages learn it.
     pub async fn whoami(&mut self) -> Option<String> {
         let reply = self.call("me", &[]).await;
@@ -191,6 +249,70 @@ impl Client<'_> {
         }
         reply
     }
+}
+
+/// A 16-bit stereo WAV file: `seconds` of clicks at `bpm` over an A minor chord, made here so the
+/// tests know the answer.
+pub fn click_track_wav(seconds: f64, bpm: f64) -> Vec<u8> {
+    let rate = 44_100u32;
+    let frames = (seconds * f64::from(rate)) as usize;
+    let beat = 60.0 / bpm;
+    let mut samples = Vec::with_capacity(frames * 2);
+    for n in 0..frames {
+        let t = n as f64 / f64::from(rate);
+        let since_beat = t % beat;
+        let click = if since_beat < 0.02 {
+            (1.0 - since_beat / 0.02) * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()
+        } else {
+            0.0
+        };
+        let chord: f64 = [220.0, 261.63, 329.63]
+            .iter()
+            .map(|f| (2.0 * std::f64::consts::PI * f * t).sin())
+            .sum::<f64>()
+            / 3.0;
+        let value = ((0.6 * click + 0.25 * chord) * 32767.0) as i16;
+        samples.push(value);
+        samples.push(value);
+    }
+    let data_len = (samples.len() * 2) as u32;
+    let mut wav = Vec::with_capacity(44 + data_len as usize);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&(rate * 4).to_le_bytes());
+    wav.extend_from_slice(&4u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for sample in samples {
+        wav.extend_from_slice(&sample.to_le_bytes());
+    }
+    wav
+}
+
+/// Waits until the track's latest analysis job has ended, and returns its status and error.
+pub async fn analysis_outcome(pool: &PgPool, track_id: uuid::Uuid) -> (String, Option<String>) {
+    for _ in 0..600 {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "select status, error from analysis_jobs where track_id = $1 order by inserted_at desc limit 1",
+        )
+        .bind(track_id)
+        .fetch_optional(pool)
+        .await
+        .expect("reads the job");
+        if let Some((status, error)) = row
+            && matches!(status.as_str(), "completed" | "failed" | "cancelled")
+        {
+            return (status, error);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the analysis of {track_id} did not end within a minute");
 }
 
 /// The mailer the tests use: it keeps what would have been sent.

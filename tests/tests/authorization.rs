@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use integration_tests::{Client, Reply, TestApp};
-use sqlx::PgPool;
+use integration_tests::{Client, Reply, TestApp, click_track_wav};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// Anyone may call these: they get or end a session, or say whether there is one.
 const PUBLIC: [&str; 7] = [
@@ -21,16 +21,42 @@ const PUBLIC: [&str; 7] = [
     "/api/confirm-email",
 ];
 
-/// These act on the caller's own account only: they take no ids.
-const OWN_ACCOUNT: [&str; 4] = [
+/// These act on the caller's own account or rows only: they take no ids.
+const OWN_ACCOUNT: [&str; 5] = [
     "/api/logout-everywhere",
     "/api/resend-confirmation",
     "/api/change-password",
     "/api/change-email",
+    "/api/tracks",
 ];
 
 /// What the first user owns, for the second to try to reach.
-struct Owned {}
+struct Owned {
+    track: uuid::Uuid,
+}
+
+impl Owned {
+    /// A's rows and files, made through the app as A would.
+    async fn made_by(a: &mut Client<'_>) -> Self {
+        let reply = a.upload(&[("a's song.wav", &click_track_wav(2.0, 120.0))]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let outcomes: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+        let track = outcomes[0]["track_id"]
+            .as_str()
+            .expect("a track")
+            .parse()
+            .expect("a UUID");
+        Self { track }
+    }
+}
+
+/// Pages and files that take ids, as B fetches them with A's ids. Each feature with such a route adds it.
+fn routes_with_ids(a: &Owned) -> Vec<String> {
+    vec![
+        format!("/tracks/{}/audio", a.track),
+        format!("/tracks/{}/art", a.track),
+    ]
+}
 
 /// Each call user B makes with user A's ids: (server function path, fields). A feature that adds a
 /// server function or route taking ids adds its calls here, and A's rows to [`Owned`].
@@ -55,7 +81,7 @@ fn registered() -> BTreeSet<String> {
         .collect()
 }
 
-async fn snapshot(pool: &PgPool) -> String {
+async fn snapshot(pool: &sqlx::PgPool) -> String {
     sqlx::query_scalar(
         "select concat_ws('|', (select count(*) from users), (select count(*) from tracks),
             (select count(*) from stems), (select count(*) from download_jobs),
@@ -68,61 +94,90 @@ async fn snapshot(pool: &PgPool) -> String {
 }
 
 #[sqlx::test(migrations = false)]
-async fn every_server_function_is_classified(pool: PgPool) {
-    let app = TestApp::start(pool).await;
-    let owned = Owned {};
-    let with_ids: BTreeSet<String> = calls_with_ids(&owned)
-        .iter()
-        .map(|(path, _)| (*path).to_owned())
-        .collect();
-    let listed: BTreeSet<String> = PUBLIC
-        .iter()
-        .chain(&OWN_ACCOUNT)
-        .map(|path| (*path).to_owned())
-        .chain(with_ids)
-        .collect();
-    assert_eq!(
-        registered(),
-        listed,
-        "classify every server function in this file"
-    );
-    drop(app);
-}
-
-#[sqlx::test(migrations = false)]
-async fn without_a_session_only_public_server_functions_answer(pool: PgPool) {
-    let app = TestApp::start(pool).await;
-    app.signed_in("a@example.org", "velvet thunder orchard").await;
-    let before = snapshot(&app.state.pool).await;
-    let mut anonymous = app.client();
-    for path in registered()
-        .iter()
-        .filter(|path| !PUBLIC.contains(&path.as_str()))
-    {
-        let endpoint = path.trim_start_matches("/api/");
-        let reply = anonymous.call(endpoint, &EVERY_FIELD).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}: {}", reply.body);
-        assert!(reply.body.contains("Please log in"), "{path}: {}", reply.body);
-    }
-    assert_eq!(snapshot(&app.state.pool).await, before, "nothing changed");
-}
-
-#[sqlx::test(migrations = false)]
-async fn another_users_ids_answer_404_and_change_nothing(pool: PgPool) {
-    let app = TestApp::start(pool).await;
-    app.signed_in("a@example.org", "velvet thunder orchard").await;
-    let owned = Owned {};
-    let mut b: Client<'_> = app.signed_in("b@example.org", "copper lantern meadow").await;
-    let before = snapshot(&app.state.pool).await;
-    for (path, fields) in calls_with_ids(&owned) {
-        let fields: Vec<(&str, &str)> = fields
+async fn every_server_function_is_classified(options: PgPoolOptions, connect: PgConnectOptions) {
+    TestApp::run(options, connect, async |_app| {
+        let owned = Owned {
+            track: uuid::Uuid::nil(),
+        };
+        let with_ids: BTreeSet<String> = calls_with_ids(&owned)
             .iter()
-            .map(|(name, value)| (*name, value.as_str()))
+            .map(|(path, _)| (*path).to_owned())
             .collect();
-        let reply: Reply = b.call(path.trim_start_matches("/api/"), &fields).await;
-        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.body);
-        assert!(reply.body.contains("Not found"), "{path}: {}", reply.body);
-    }
-    assert_eq!(snapshot(&app.state.pool).await, before, "nothing changed");
-    assert_eq!(b.whoami().await.as_deref(), Some("b@example.org"));
+        let listed: BTreeSet<String> = PUBLIC
+            .iter()
+            .chain(&OWN_ACCOUNT)
+            .map(|path| (*path).to_owned())
+            .chain(with_ids)
+            .collect();
+        assert_eq!(
+            registered(),
+            listed,
+            "classify every server function in this file"
+        );
+    })
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn without_a_session_only_public_server_functions_answer(
+    options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    TestApp::run(options, connect, async |app| {
+        app.signed_in("a@example.org", "velvet thunder orchard").await;
+        let before = snapshot(&app.state.pool).await;
+        let mut anonymous = app.client();
+        for path in registered()
+            .iter()
+            .filter(|path| !PUBLIC.contains(&path.as_str()))
+        {
+            let endpoint = path.trim_start_matches("/api/");
+            let reply = anonymous.call(endpoint, &EVERY_FIELD).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}: {}", reply.body);
+            assert!(reply.body.contains("Please log in"), "{path}: {}", reply.body);
+        }
+        assert_eq!(snapshot(&app.state.pool).await, before, "nothing changed");
+    })
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn another_users_ids_answer_404_and_change_nothing(options: PgPoolOptions, connect: PgConnectOptions) {
+    TestApp::run(options, connect, async |app| {
+        let mut a = app.signed_in("a@example.org", "velvet thunder orchard").await;
+        let owned = Owned::made_by(&mut a).await;
+        for route in routes_with_ids(&owned) {
+            assert_ne!(
+                a.get(&route).await.status,
+                StatusCode::UNAUTHORIZED,
+                "{route} works for its owner"
+            );
+        }
+        let mut b: Client<'_> = app.signed_in("b@example.org", "copper lantern meadow").await;
+        let before = snapshot(&app.state.pool).await;
+        for (path, fields) in calls_with_ids(&owned) {
+            let fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(name, value)| (*name, value.as_str()))
+                .collect();
+            let reply: Reply = b.call(path.trim_start_matches("/api/"), &fields).await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.body);
+            assert!(reply.body.contains("Not found"), "{path}: {}", reply.body);
+        }
+        for route in routes_with_ids(&owned) {
+            let reply = b.get(&route).await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{route}");
+            let nonexistent = route.replace(&owned.track.to_string(), &uuid::Uuid::new_v4().to_string());
+            assert_eq!(
+                b.get(&nonexistent).await.status,
+                StatusCode::NOT_FOUND,
+                "{nonexistent}"
+            );
+        }
+        let listed = b.call("tracks", &[]).await;
+        assert_eq!(listed.body, "[]", "B's library does not list A's tracks");
+        assert_eq!(snapshot(&app.state.pool).await, before, "nothing changed");
+        assert_eq!(b.whoami().await.as_deref(), Some("b@example.org"));
+    })
+    .await;
 }

@@ -2,6 +2,7 @@
 //! request's facts, calls a plain function of `server`, and turns its error into words for the user.
 
 pub mod account;
+pub mod tracks;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {

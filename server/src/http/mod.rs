@@ -32,6 +32,8 @@ pub fn router(state: AppState, site: Router, public: auth::PublicPaths) -> Route
     });
     Router::new()
         .route("/health", get(health))
+        .merge(crate::upload::routes(&state))
+        .merge(crate::files::routes())
         .with_state(state.clone())
         .merge(site)
         .layer(

@@ -3,6 +3,7 @@
 //! Each job kind lives in its own module and is built once at start. [`Jobs`] runs their workers and
 //! schedulers until shutdown and tells `/health` whether they are still alive.
 
+pub mod analysis;
 pub mod maintenance;
 
 use std::{sync::Arc, time::Duration};
@@ -12,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use underway::Job;
 
-use crate::{Result, storage::Storage};
+use crate::{Result, config::Config, storage::Storage};
 
 /// How long shutdown waits for running steps before leaving them to be picked up again after restart.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -20,20 +21,27 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Each running loop, by name.
 type Loops = Vec<(&'static str, JoinHandle<()>)>;
 
-/// The running queue loops.
+/// The job kinds that requests queue, and the running queue loops.
 #[derive(Clone)]
 pub struct Jobs {
+    pub analysis: analysis::AnalysisJob,
     shutdown: CancellationToken,
     loops: Arc<std::sync::Mutex<Loops>>,
 }
 
 impl Jobs {
     /// Builds every job, schedules the periodic ones and starts their workers.
-    pub async fn start(pool: &PgPool, storage: &Storage) -> Result<Self> {
+    pub async fn start(pool: &PgPool, storage: &Storage, config: &Config) -> Result<Self> {
+        let limits = sfa_audio::Limits {
+            max_bytes: config.max_upload_bytes,
+            ..sfa_audio::Limits::default()
+        };
         let jobs = Self {
+            analysis: analysis::build(pool, storage, limits).await?,
             shutdown: CancellationToken::new(),
             loops: Arc::default(),
         };
+        jobs.run_worker(&jobs.analysis);
         let maintenance = maintenance::build(pool, storage).await?;
         maintenance::schedule(&maintenance).await?;
         jobs.run_worker(&maintenance);

@@ -1,0 +1,87 @@
+//! A track's files, for their owner only: `GET /tracks/{id}/audio` and `/tracks/{id}/art`. Anyone else,
+//! and any id that does not exist, gets the same 404.
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use uuid::Uuid;
+
+use crate::{
+    AppState, Error,
+    auth::AuthSession,
+    tracks::{self, File},
+};
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/tracks/{id}/audio",
+            get(|state, session, id| serve(state, session, id, File::Audio)),
+        )
+        .route(
+            "/tracks/{id}/art",
+            get(|state, session, id| serve(state, session, id, File::Art)),
+        )
+}
+
+async fn serve(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<String>,
+    file: File,
+) -> Response {
+    let Some(user) = session.user else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Ok(id) = id.parse::<Uuid>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let opened = async {
+        let key = tracks::file_key(&state.pool, &user, id, file).await?;
+        let handle = state.storage.open_file(&key).await?;
+        let length = handle
+            .metadata()
+            .await
+            .map_err(Error::io(state.storage.path(&key)))?
+            .len();
+        Ok::<_, Error>((key, handle, length))
+    }
+    .await;
+    match opened {
+        Ok((key, handle, length)) => (
+            [
+                (header::CONTENT_TYPE, content_type(key.as_str())),
+                (header::CONTENT_LENGTH, &length.to_string()),
+                (header::CACHE_CONTROL, "private, max-age=3600"),
+            ],
+            Body::from_stream(tokio_util::io::ReaderStream::new(handle)),
+        )
+            .into_response(),
+        Err(Error::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, %id, "cannot serve a track's file");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// By the stored key's extension, which the server chose; the browser must not sniff (`nosniff`).
+fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next() {
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        Some("jpg") => "image/jpeg",
+        Some("mp3") => "audio/mpeg",
+        Some("flac") => "audio/flac",
+        Some("wav") => "audio/wav",
+        Some("ogg") => "audio/ogg",
+        Some("m4a" | "mp4" | "aac") => "audio/mp4",
+        Some("aif" | "aiff") => "audio/aiff",
+        _ => "application/octet-stream",
+    }
+}
