@@ -15,14 +15,11 @@ use crate::{
     chroma::chroma,
     key::estimate_key,
     loudness::measure_loudness,
-    mel::mfcc,
+    mel::{mel_db, mfcc},
     onset::{Aggregate, onset_strength},
     overview::{energy_curve, waveform_peaks},
     resample::{resample, to_mono},
-    spectral::{
-        Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, spectral_contrast,
-        zero_crossing_rate,
-    },
+    spectral::{bandwidth, centroid, flatness, rms, rolloff, spectral_contrast, zero_crossing_rates},
     stats::{mean, variance},
     stft::Stft,
     tempo::estimate_tempo,
@@ -142,6 +139,39 @@ pub fn analyze(audio: &Audio) -> Result<Analysis, Error> {
 
 /// As [`analyze`], calling `progress` as each phase starts.
 pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> Result<Analysis, Error> {
+    // Loudness and the waveform read the original channels and nothing else reads them: they run on a
+    // second core while this one does the rest.
+    std::thread::scope(|scope| {
+        let original = scope.spawn(|| {
+            let loudness = measure_loudness(audio);
+            let waveform = WAVEFORM_LEVELS
+                .iter()
+                .map(|&buckets| Waveform {
+                    peaks: waveform_peaks(audio, buckets)
+                        .iter()
+                        .map(|p| [p.min, p.max])
+                        .collect(),
+                })
+                .collect();
+            (loudness, waveform)
+        });
+        let mut analysis = analyze_mono(audio, &mut progress)?;
+        progress(Phase::Overview);
+        let (loudness, waveform) = original.join().expect("the loudness thread does not panic");
+        let measured = loudness?;
+        analysis.loudness = LoudnessResult {
+            integrated_lufs: measured.integrated_lufs,
+            range_lu: measured.range_lu,
+            sample_peak_dbfs: measured.sample_peak_dbfs,
+            true_peak_dbtp: measured.true_peak_dbtp,
+        };
+        analysis.waveform = waveform;
+        Ok(analysis)
+    })
+}
+
+/// Everything but loudness and the waveform, which [`analyze_with_progress`] fills in.
+fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analysis, Error> {
     progress(Phase::Resampling);
     let mono = resample(&to_mono(audio), ANALYSIS_RATE)?;
     let y = mono.samples();
@@ -166,7 +196,8 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
             std::array::from_fn(|band| mean(contrast.iter().map(|c| c[band])))
         },
     };
-    let coefficients = mfcc(&spectrogram, ANALYSIS_RATE, N_MFCC);
+    let mel = mel_db(&spectrogram, ANALYSIS_RATE);
+    let coefficients = mfcc(&mel, N_MFCC);
     let mfcc = Mfcc {
         mean: (0..N_MFCC)
             .map(|k| mean(coefficients.iter().map(|c| c[k])))
@@ -175,15 +206,11 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
             .map(|k| variance(coefficients.iter().map(|c| c[k])))
             .collect(),
     };
-    let zero_crossing_rate = mean(
-        centred_frames(y, N_FFT, HOP, Padding::Edge)
-            .iter()
-            .map(|f| f64::from(zero_crossing_rate(f))),
-    );
+    let zero_crossing_rate = mean(zero_crossing_rates(y, N_FFT, HOP).iter().map(|&z| f64::from(z)));
 
     progress(Phase::Rhythm);
     let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
-    let envelope = onset_strength(&spectrogram, ANALYSIS_RATE, Aggregate::Median);
+    let envelope = onset_strength(&mel, Aggregate::Median);
     let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
     let beats = tempo.map_or_else(Vec::new, |t| {
         track_beats(&envelope, t.bpm, frames_per_second)
@@ -203,9 +230,6 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
     });
 
     progress(Phase::Loudness);
-    let measured = measure_loudness(audio)?;
-
-    progress(Phase::Overview);
     let energy = (f64::from(rms(y)) * std::f64::consts::SQRT_2).min(1.0);
     Ok(Analysis {
         version: ANALYSIS_VERSION,
@@ -219,10 +243,10 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
         beats,
         key,
         loudness: LoudnessResult {
-            integrated_lufs: measured.integrated_lufs,
-            range_lu: measured.range_lu,
-            sample_peak_dbfs: measured.sample_peak_dbfs,
-            true_peak_dbtp: measured.true_peak_dbtp,
+            integrated_lufs: None,
+            range_lu: 0.0,
+            sample_peak_dbfs: None,
+            true_peak_dbtp: None,
         },
         energy,
         energy_curve: Curve {
@@ -234,15 +258,7 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
         mfcc,
         chroma: chroma_mean,
         onset_rate: onset_rate(&envelope, frames_per_second),
-        waveform: WAVEFORM_LEVELS
-            .iter()
-            .map(|&buckets| Waveform {
-                peaks: waveform_peaks(audio, buckets)
-                    .iter()
-                    .map(|p| [p.min, p.max])
-                    .collect(),
-            })
-            .collect(),
+        waveform: Vec::new(),
     })
 }
 

@@ -123,6 +123,7 @@ fn mean_autocorrelation(envelope: &[f64], window: usize) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::{
+        mel::mel_db,
         onset::{Aggregate, onset_strength},
         stft::Stft,
     };
@@ -146,7 +147,10 @@ mod tests {
     }
 
     fn tempo_of(signal: &[f32]) -> Option<TempoEstimate> {
-        let envelope = onset_strength(&Stft::new(2048, 512).magnitudes(signal), RATE, Aggregate::Median);
+        let envelope = onset_strength(
+            &mel_db(&Stft::new(2048, 512).magnitudes(signal), RATE),
+            Aggregate::Median,
+        );
         estimate_tempo(&envelope, RATE, 512)
     }
 
