@@ -21,7 +21,7 @@ use crate::{
     resample::{resample, to_mono},
     spectral::{bandwidth, centroid, flatness, rms, rolloff, spectral_contrast, zero_crossing_rates},
     stats::{mean, variance},
-    stft::Stft,
+    stft::{Spectrogram, Stft},
     tempo::estimate_tempo,
 };
 
@@ -178,88 +178,99 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
 
     progress(Phase::Spectrum);
     let stft = Stft::new(N_FFT, HOP);
-    let freqs = stft.frequencies(ANALYSIS_RATE);
     let spectrogram = stft.magnitudes(y);
+    std::thread::scope(|scope| {
+        // The spectral summary and the chroma read the spectrogram and nothing else, and nothing needs
+        // them until the end: they take the second core while this one does the mel spectrum and rhythm.
+        let beside = scope.spawn(|| {
+            (
+                spectral_summary(&spectrogram, &stft.frequencies(ANALYSIS_RATE)),
+                chroma(&spectrogram, ANALYSIS_RATE, 0.0),
+            )
+        });
+        let mel = mel_db(&spectrogram, ANALYSIS_RATE);
+        let coefficients = mfcc(&mel, N_MFCC);
+        let mfcc = Mfcc {
+            mean: (0..N_MFCC)
+                .map(|k| mean(coefficients.iter().map(|c| c[k])))
+                .collect(),
+            variance: (0..N_MFCC)
+                .map(|k| variance(coefficients.iter().map(|c| c[k])))
+                .collect(),
+        };
+        let zero_crossing_rate = mean(zero_crossing_rates(y, N_FFT, HOP).iter().map(|&z| f64::from(z)));
+
+        progress(Phase::Rhythm);
+        let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
+        let envelope = onset_strength(&mel, Aggregate::Median);
+        let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
+        let beats = tempo.map_or_else(Vec::new, |t| {
+            track_beats(&envelope, t.bpm, frames_per_second)
+                .iter()
+                .map(|&f| f as f64 / frames_per_second)
+                .collect()
+        });
+
+        progress(Phase::Harmony);
+        let (spectral, chroma_frames) = beside.join().expect("the spectral thread does not panic");
+        let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
+        let key = estimate_key(&chroma_mean).map(|estimate| KeyResult {
+            name: estimate.key.name(),
+            camelot: estimate.key.camelot(),
+            open_key: estimate.key.open_key(),
+            confidence: estimate.confidence,
+        });
+
+        progress(Phase::Loudness);
+        let energy = (f64::from(rms(y)) * std::f64::consts::SQRT_2).min(1.0);
+        Ok(Analysis {
+            version: ANALYSIS_VERSION,
+            duration_seconds: audio.duration_seconds(),
+            tempo: tempo.map(|t| Tempo {
+                bpm: t.bpm,
+                confidence: t.confidence,
+                half: t.alternatives()[0],
+                double: t.alternatives()[1],
+            }),
+            beats,
+            key,
+            loudness: LoudnessResult {
+                integrated_lufs: None,
+                range_lu: 0.0,
+                sample_peak_dbfs: None,
+                true_peak_dbtp: None,
+            },
+            energy,
+            energy_curve: Curve {
+                step_seconds: ENERGY_STEP_SECONDS,
+                values: energy_curve(y, ANALYSIS_RATE, ENERGY_STEP_SECONDS),
+            },
+            zero_crossing_rate,
+            spectral,
+            mfcc,
+            chroma: chroma_mean,
+            onset_rate: onset_rate(&envelope, frames_per_second),
+            waveform: Vec::new(),
+        })
+    })
+}
+
+/// Centroid, roll-off, bandwidth, flatness and contrast, each a mean over the frames.
+fn spectral_summary(spectrogram: &Spectrogram, freqs: &[f32]) -> Spectral {
     let frames = || spectrogram.frames();
-    let centroids: Vec<f32> = frames().map(|m| centroid(m, &freqs)).collect();
-    let spectral = Spectral {
+    let centroids: Vec<f32> = frames().map(|m| centroid(m, freqs)).collect();
+    let contrast = spectral_contrast(spectrogram, freqs);
+    Spectral {
         centroid_hz: mean(centroids.iter().map(|&c| f64::from(c))),
-        rolloff_hz: mean(frames().map(|m| f64::from(rolloff(m, &freqs, 0.85)))),
+        rolloff_hz: mean(frames().map(|m| f64::from(rolloff(m, freqs, 0.85)))),
         bandwidth_hz: mean(
             frames()
                 .zip(&centroids)
-                .map(|(m, &c)| f64::from(bandwidth(m, &freqs, c))),
+                .map(|(m, &c)| f64::from(bandwidth(m, freqs, c))),
         ),
         flatness: mean(frames().map(|m| f64::from(flatness(m)))),
-        contrast_db: {
-            let contrast = spectral_contrast(&spectrogram, &freqs);
-            std::array::from_fn(|band| mean(contrast.iter().map(|c| c[band])))
-        },
-    };
-    let mel = mel_db(&spectrogram, ANALYSIS_RATE);
-    let coefficients = mfcc(&mel, N_MFCC);
-    let mfcc = Mfcc {
-        mean: (0..N_MFCC)
-            .map(|k| mean(coefficients.iter().map(|c| c[k])))
-            .collect(),
-        variance: (0..N_MFCC)
-            .map(|k| variance(coefficients.iter().map(|c| c[k])))
-            .collect(),
-    };
-    let zero_crossing_rate = mean(zero_crossing_rates(y, N_FFT, HOP).iter().map(|&z| f64::from(z)));
-
-    progress(Phase::Rhythm);
-    let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
-    let envelope = onset_strength(&mel, Aggregate::Median);
-    let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
-    let beats = tempo.map_or_else(Vec::new, |t| {
-        track_beats(&envelope, t.bpm, frames_per_second)
-            .iter()
-            .map(|&f| f as f64 / frames_per_second)
-            .collect()
-    });
-
-    progress(Phase::Harmony);
-    let chroma_frames = chroma(&spectrogram, ANALYSIS_RATE, 0.0);
-    let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
-    let key = estimate_key(&chroma_mean).map(|estimate| KeyResult {
-        name: estimate.key.name(),
-        camelot: estimate.key.camelot(),
-        open_key: estimate.key.open_key(),
-        confidence: estimate.confidence,
-    });
-
-    progress(Phase::Loudness);
-    let energy = (f64::from(rms(y)) * std::f64::consts::SQRT_2).min(1.0);
-    Ok(Analysis {
-        version: ANALYSIS_VERSION,
-        duration_seconds: audio.duration_seconds(),
-        tempo: tempo.map(|t| Tempo {
-            bpm: t.bpm,
-            confidence: t.confidence,
-            half: t.alternatives()[0],
-            double: t.alternatives()[1],
-        }),
-        beats,
-        key,
-        loudness: LoudnessResult {
-            integrated_lufs: None,
-            range_lu: 0.0,
-            sample_peak_dbfs: None,
-            true_peak_dbtp: None,
-        },
-        energy,
-        energy_curve: Curve {
-            step_seconds: ENERGY_STEP_SECONDS,
-            values: energy_curve(y, ANALYSIS_RATE, ENERGY_STEP_SECONDS),
-        },
-        zero_crossing_rate,
-        spectral,
-        mfcc,
-        chroma: chroma_mean,
-        onset_rate: onset_rate(&envelope, frames_per_second),
-        waveform: Vec::new(),
-    })
+        contrast_db: std::array::from_fn(|band| mean(contrast.iter().map(|c| c[band]))),
+    }
 }
 
 fn onset_rate(envelope: &[f64], frames_per_second: f64) -> f64 {
