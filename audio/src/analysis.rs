@@ -6,6 +6,9 @@
 //! resampled to 22.05 kHz; STFT of 2048 samples every 512 (Hann, centred); spectral features are means over
 //! frames; 13 MFCC over 128 Slaney mel bands (orthonormal DCT-II of the dB mel spectrum) with their mean and
 //! variance; 12-bin chroma (C first) at A440; loudness per EBU R128 on the original channels and rate.
+//!
+//! Version 2 added `downbeats`: the times (seconds) of the beats that start bars, four beats to the bar
+//! (see [`downbeats`](crate::downbeats)); a subset of `beats`, empty when there are fewer than two bars.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +16,11 @@ use crate::{
     Audio, Error,
     beats::track_beats,
     chroma::chroma,
+    downbeats::downbeats,
     key::estimate_key,
     loudness::measure_loudness,
-    mel::{mel_db, mfcc},
-    onset::{Aggregate, onset_strength},
+    mel::{bands_below, mel_db, mfcc},
+    onset::{Aggregate, onset_strength, onset_strength_of_bands},
     overview::{energy_curve, waveform_peaks},
     resample::{resample, to_mono},
     spectral::{bandwidth, centroid, flatness, rms, rolloff, spectral_contrast, zero_crossing_rates},
@@ -25,12 +29,14 @@ use crate::{
     tempo::estimate_tempo,
 };
 
-pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_VERSION: u32 = 2;
 pub const ANALYSIS_RATE: u32 = 22_050;
 const N_FFT: usize = 2048;
 const HOP: usize = 512;
 const N_MFCC: usize = 13;
 const ENERGY_STEP_SECONDS: f64 = 0.5;
+/// The bass, whose onsets mark downbeats: the mel bands below this.
+const BASS_HZ: f64 = 200.0;
 /// Waveform detail levels, in min/max pairs across the whole track.
 const WAVEFORM_LEVELS: [usize; 3] = [256, 1024, 4096];
 
@@ -41,6 +47,8 @@ pub struct Analysis {
     pub tempo: Option<Tempo>,
     /// Beat times, seconds.
     pub beats: Vec<f64>,
+    /// The beats that start bars (four beats to the bar), seconds.
+    pub downbeats: Vec<f64>,
     pub key: Option<KeyResult>,
     pub loudness: LoudnessResult,
     /// Whole-track RMS relative to a full-scale sine, 0 to 1.
@@ -204,16 +212,16 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
         let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
         let envelope = onset_strength(&mel, Aggregate::Median);
         let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
-        let beats = tempo.map_or_else(Vec::new, |t| {
-            track_beats(&envelope, t.bpm, frames_per_second)
-                .iter()
-                .map(|&f| f as f64 / frames_per_second)
-                .collect()
-        });
+        let beat_frames = tempo.map_or_else(Vec::new, |t| track_beats(&envelope, t.bpm, frames_per_second));
+        let bass_onsets =
+            onset_strength_of_bands(&mel, 0..bands_below(BASS_HZ, ANALYSIS_RATE), Aggregate::Mean);
+        let seconds =
+            |frames: &[usize]| -> Vec<f64> { frames.iter().map(|&f| f as f64 / frames_per_second).collect() };
 
         progress(Phase::Harmony);
         let (spectral, chroma_frames) = beside.join().expect("the spectral thread does not panic");
         let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
+        let downbeats = seconds(&downbeats(&beat_frames, &bass_onsets, &chroma_frames));
         let key = estimate_key(&chroma_mean).map(|estimate| KeyResult {
             name: estimate.key.name(),
             camelot: estimate.key.camelot(),
@@ -232,7 +240,8 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
                 half: t.alternatives()[0],
                 double: t.alternatives()[1],
             }),
-            beats,
+            beats: seconds(&beat_frames),
+            downbeats,
             key,
             loudness: LoudnessResult {
                 integrated_lufs: None,
@@ -321,6 +330,15 @@ mod tests {
             ("A minor", "8A", "1m")
         );
         assert!(analysis.beats.len() >= 35, "{} beats", analysis.beats.len());
+        // Every beat sounds alike here, so which is first in the bar is a guess, but there is one a bar.
+        let first = analysis
+            .beats
+            .iter()
+            .position(|b| Some(b) == analysis.downbeats.first())
+            .expect("downbeats are beats");
+        assert!(first < 4, "the bars start at beat {first}");
+        let every_fourth: Vec<f64> = analysis.beats[first..].iter().step_by(4).copied().collect();
+        assert_eq!(analysis.downbeats, every_fourth);
         assert!((analysis.duration_seconds - 20.0).abs() < 1e-9);
         assert_eq!(analysis.mfcc.mean.len(), 13);
         assert_eq!(
@@ -354,6 +372,7 @@ mod tests {
         for field in [
             "tempo",
             "beats",
+            "downbeats",
             "key",
             "loudness",
             "energy_curve",
@@ -376,7 +395,7 @@ mod tests {
             (&analysis.tempo, &analysis.key, analysis.loudness.integrated_lufs),
             (&None, &None, None)
         );
-        assert!(analysis.beats.is_empty());
+        assert!(analysis.beats.is_empty() && analysis.downbeats.is_empty());
         assert_eq!(analysis.energy, 0.0);
         let json = serde_json::to_string(&analysis).expect("silence serialises too (no NaN, no infinity)");
         assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");

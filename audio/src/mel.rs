@@ -85,6 +85,15 @@ impl MelFilterbank {
 /// Mel bands librosa uses by default, for MFCC and onset strength alike.
 pub const N_MELS: usize = 128;
 
+/// How many of the [`N_MELS`] bands from 0 Hz to Nyquist at `sample_rate` centre below `hz`: the
+/// bands of [`mel_db`] that hold the bass, for one.
+pub fn bands_below(hz: f64, sample_rate: u32) -> usize {
+    let top = hz_to_mel(f64::from(sample_rate) / 2.0);
+    (0..N_MELS)
+        .take_while(|&m| mel_to_hz(top * (m + 1) as f64 / (N_MELS + 1) as f64) < hz)
+        .count()
+}
+
 /// The mel spectrogram in dB of every frame of `spectrogram` (an `n_fft`-point STFT at `sample_rate`),
 /// floored 80 dB below the loudest cell of the whole spectrogram, as librosa's `power_to_db` does. MFCC and
 /// onset strength both start from it, so the analysis computes it once.
@@ -157,6 +166,14 @@ mod tests {
         for hz in [0.0, 123.4, 999.9, 1000.0, 4321.0, 11_025.0] {
             assert!((mel_to_hz(hz_to_mel(hz)) - hz).abs() < 1e-9 * (1.0 + hz));
         }
+    }
+
+    #[test]
+    fn the_bass_is_the_first_few_bands() {
+        // Slaney's scale is linear below 1 kHz: 128 bands over 0–11.025 kHz centre about 26 Hz apart.
+        assert_eq!(bands_below(200.0, 22_050), 7);
+        assert_eq!(bands_below(0.0, 22_050), 0);
+        assert_eq!(bands_below(1e6, 22_050), N_MELS);
     }
 
     #[test]

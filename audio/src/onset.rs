@@ -19,13 +19,22 @@ pub enum Aggregate {
 
 /// One value per frame of a [`mel_db`](crate::mel::mel_db) spectrogram.
 pub fn onset_strength(mel_db: &[Vec<f64>], aggregate: Aggregate) -> Vec<f64> {
+    onset_strength_of_bands(mel_db, 0..mel_db.first().map_or(0, Vec::len), aggregate)
+}
+
+/// As [`onset_strength`], over the mel bands in `bands` only (the bass's, say).
+pub fn onset_strength_of_bands(
+    mel_db: &[Vec<f64>],
+    bands: std::ops::Range<usize>,
+    aggregate: Aggregate,
+) -> Vec<f64> {
     let mut rises = Vec::new();
     let rises = mel_db.windows(2).map(|pair| {
         rises.clear();
         rises.extend(
-            pair[1]
+            pair[1][bands.clone()]
                 .iter()
-                .zip(&pair[0])
+                .zip(&pair[0][bands.clone()])
                 .map(|(now, before)| (now - before).max(0.0)),
         );
         match aggregate {

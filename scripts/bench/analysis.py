@@ -1,10 +1,12 @@
 """Analysis benchmark: our `sfa analyze` against librosa 0.11 (and Essentia where it is installed) on songs
 rendered by make_stems.py, in one run.
 
-Prints, on the synthetic songs, tempo Acc1/Acc2, beat F-measure and key weighted score; on the Bach chorales,
-the key weighted score; our integrated loudness against pyloudnorm's (a reference BS.1770 meter); and the
-time ratio ours / librosa with the absolute times. Run by scripts/bench-analysis, which prepares the songs,
-the virtualenv and `sfa`. Usage: analysis.py SFA SONGS_DIR BACH_DIR. `BENCH_VERBOSE=1` lists every miss.
+Prints, on the synthetic songs, tempo Acc1/Acc2, beat and downbeat F-measure and key weighted score; on the
+Bach chorales, the key weighted score and downbeat F; on a second synthetic set rendered with another seed and
+held out from tuning, the key weighted score; our integrated loudness against pyloudnorm's (a reference
+BS.1770 meter); and the time ratio ours / librosa with the absolute times. Only ours finds downbeats. Run by
+scripts/bench-analysis, which prepares the songs, the virtualenv and `sfa`. Usage: analysis.py SFA SONGS_DIR
+BACH_DIR HELD_OUT_DIR. `BENCH_VERBOSE=1` lists every miss.
 
 Timing: ours is one `sfa analyze --json` process per file, process start and decode included, computing
 every feature of the Analysis JSON (loudness, true peak, contrast, flatness, bandwidth, waveform, ...).
@@ -37,7 +39,7 @@ except ImportError:
 
 SFA = sys.argv[1]
 SETS = {name: sorted(pathlib.Path(d).glob("*/ground_truth.json")) for name, d in
-        (("synthetic", sys.argv[2]), ("bach", sys.argv[3]))}
+        (("synthetic", sys.argv[2]), ("bach", sys.argv[3]), ("held out", sys.argv[4]))}
 VERBOSE = os.environ.get("BENCH_VERBOSE") == "1"
 NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -79,10 +81,12 @@ def ours(path):
     out = subprocess.run([SFA, "analyze", "--json", str(path)], check=True, capture_output=True, text=True)
     a = json.loads(out.stdout)
     ours.loudness[str(path)] = a["loudness"]["integrated_lufs"]
+    ours.downbeats[str(path)] = np.asarray(a["downbeats"])
     return (a["tempo"] or {}).get("bpm", 0.0), np.asarray(a["beats"]), (a["key"] or {}).get("name", "C major")
 
 
 ours.loudness = {}
+ours.downbeats = {}
 
 
 def reference_loudness(path):
@@ -107,6 +111,7 @@ first = SETS["synthetic"][0].with_name("mix.wav")
 for run in systems.values():
     run(first)  # warm up caches, numba and the page cache, as in a server
 totals = {s: {name: np.zeros(4) for name in systems} for s in SETS}
+downbeat_f = {s: [] for s in SETS}
 seconds = {name: 0.0 for name in systems}
 extra_seconds = 0.0
 for set_name, songs in SETS.items():
@@ -125,6 +130,10 @@ for set_name, songs in SETS.items():
                 elapsed -= extra
             seconds[name] += elapsed
             s = score(truth, *result)
+            if name == "ours":
+                downbeat_f[set_name].append(mir_eval.beat.f_measure(
+                    mir_eval.beat.trim_beats(np.asarray(truth["downbeats_s"])),
+                    mir_eval.beat.trim_beats(ours.downbeats[str(mix)])))
             totals[set_name][name] += s
             if VERBOSE and (s[0] < 1 or s[3] < 1):
                 print(f"  {set_name} {gt_path.parent.name} {name}: tempo {result[0]:.1f} (truth "
@@ -132,12 +141,17 @@ for set_name, songs in SETS.items():
 
 n = len(SETS["synthetic"])
 print(f"{n} songs from {pathlib.Path(sys.argv[2]).name}, {len(SETS['bach'])} chorales from "
-      f"{pathlib.Path(sys.argv[3]).name}")
-print(f"{'':10}{'tempo Acc1':>12}{'Acc2':>8}{'beat F':>9}{'key':>8}{'Bach key':>10}{'time (s)':>10}")
+      f"{pathlib.Path(sys.argv[3]).name}, {len(SETS['held out'])} held-out songs from "
+      f"{pathlib.Path(sys.argv[4]).name}")
+print(f"{'':10}{'tempo Acc1':>12}{'Acc2':>8}{'beat F':>9}{'key':>8}{'Bach key':>10}{'held-out key':>14}"
+      f"{'time (s)':>10}")
 for name in systems:
     acc1, acc2, f, k = totals["synthetic"][name] / n
     bach = totals["bach"][name][3] / max(len(SETS["bach"]), 1)
-    print(f"{name:10}{acc1:12.3f}{acc2:8.3f}{f:9.3f}{k:8.3f}{bach:10.3f}{seconds[name]:10.1f}")
+    held_out = totals["held out"][name][3] / max(len(SETS["held out"]), 1)
+    print(f"{name:10}{acc1:12.3f}{acc2:8.3f}{f:9.3f}{k:8.3f}{bach:10.3f}{held_out:14.3f}{seconds[name]:10.1f}")
+print("downbeat F (ours; 4/4 assumed): " + ", ".join(
+    f"{s} {np.mean(v):.3f}" for s, v in downbeat_f.items()))
 print(f"librosa with the features only ours computed (bandwidth, flatness, contrast, onsets, pyloudnorm): "
       f"{seconds['librosa'] + extra_seconds:.1f} s")
 print(f"time ratio (ours / librosa, our decode and process start included): "
