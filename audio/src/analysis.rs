@@ -6,6 +6,9 @@
 //! resampled to 22.05 kHz; STFT of 2048 samples every 512 (Hann, centred); spectral features are means over
 //! frames; 13 MFCC over 128 Slaney mel bands (orthonormal DCT-II of the dB mel spectrum) with their mean and
 //! variance; 12-bin chroma (C first) at A440; loudness per EBU R128 on the original channels and rate.
+//!
+//! Version 2 added `downbeats`: the times (seconds) of the beats that start bars, four beats to the bar
+//! (see [`downbeats`](crate::downbeats)); a subset of `beats`, empty when there are fewer than two bars.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,27 +16,27 @@ use crate::{
     Audio, Error,
     beats::track_beats,
     chroma::chroma,
+    downbeats::downbeats,
     key::estimate_key,
     loudness::measure_loudness,
-    mel::mfcc,
-    onset::{Aggregate, onset_strength},
+    mel::{bands_below, mel_db, mfcc},
+    onset::{Aggregate, onset_strength, onset_strength_of_bands},
     overview::{energy_curve, waveform_peaks},
     resample::{resample, to_mono},
-    spectral::{
-        Padding, bandwidth, centred_frames, centroid, flatness, rms, rolloff, spectral_contrast,
-        zero_crossing_rate,
-    },
+    spectral::{bandwidth, centroid, flatness, rms, rolloff, spectral_contrast, zero_crossing_rates},
     stats::{mean, variance},
-    stft::Stft,
+    stft::{Spectrogram, Stft},
     tempo::estimate_tempo,
 };
 
-pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_VERSION: u32 = 2;
 pub const ANALYSIS_RATE: u32 = 22_050;
 const N_FFT: usize = 2048;
 const HOP: usize = 512;
 const N_MFCC: usize = 13;
 const ENERGY_STEP_SECONDS: f64 = 0.5;
+/// The bass, whose onsets mark downbeats: the mel bands below this.
+const BASS_HZ: f64 = 200.0;
 /// Waveform detail levels, in min/max pairs across the whole track.
 const WAVEFORM_LEVELS: [usize; 3] = [256, 1024, 4096];
 
@@ -44,6 +47,8 @@ pub struct Analysis {
     pub tempo: Option<Tempo>,
     /// Beat times, seconds.
     pub beats: Vec<f64>,
+    /// The beats that start bars (four beats to the bar), seconds.
+    pub downbeats: Vec<f64>,
     pub key: Option<KeyResult>,
     pub loudness: LoudnessResult,
     /// Whole-track RMS relative to a full-scale sine, 0 to 1.
@@ -142,108 +147,139 @@ pub fn analyze(audio: &Audio) -> Result<Analysis, Error> {
 
 /// As [`analyze`], calling `progress` as each phase starts.
 pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> Result<Analysis, Error> {
+    // Loudness and the waveform read the original channels and nothing else reads them: they run on a
+    // second core while this one does the rest.
+    std::thread::scope(|scope| {
+        let original = scope.spawn(|| {
+            let loudness = measure_loudness(audio);
+            let waveform = WAVEFORM_LEVELS
+                .iter()
+                .map(|&buckets| Waveform {
+                    peaks: waveform_peaks(audio, buckets)
+                        .iter()
+                        .map(|p| [p.min, p.max])
+                        .collect(),
+                })
+                .collect();
+            (loudness, waveform)
+        });
+        let mut analysis = analyze_mono(audio, &mut progress)?;
+        progress(Phase::Overview);
+        let (loudness, waveform) = original.join().expect("the loudness thread does not panic");
+        let measured = loudness?;
+        analysis.loudness = LoudnessResult {
+            integrated_lufs: measured.integrated_lufs,
+            range_lu: measured.range_lu,
+            sample_peak_dbfs: measured.sample_peak_dbfs,
+            true_peak_dbtp: measured.true_peak_dbtp,
+        };
+        analysis.waveform = waveform;
+        Ok(analysis)
+    })
+}
+
+/// Everything but loudness and the waveform, which [`analyze_with_progress`] fills in.
+fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analysis, Error> {
     progress(Phase::Resampling);
     let mono = resample(&to_mono(audio), ANALYSIS_RATE)?;
     let y = mono.samples();
 
     progress(Phase::Spectrum);
     let stft = Stft::new(N_FFT, HOP);
-    let freqs = stft.frequencies(ANALYSIS_RATE);
     let spectrogram = stft.magnitudes(y);
+    std::thread::scope(|scope| {
+        // The spectral summary and the chroma read the spectrogram and nothing else, and nothing needs
+        // them until the end: they take the second core while this one does the mel spectrum and rhythm.
+        let beside = scope.spawn(|| {
+            (
+                spectral_summary(&spectrogram, &stft.frequencies(ANALYSIS_RATE)),
+                chroma(&spectrogram, ANALYSIS_RATE, 0.0),
+            )
+        });
+        let mel = mel_db(&spectrogram, ANALYSIS_RATE);
+        let coefficients = mfcc(&mel, N_MFCC);
+        let mfcc = Mfcc {
+            mean: (0..N_MFCC)
+                .map(|k| mean(coefficients.iter().map(|c| c[k])))
+                .collect(),
+            variance: (0..N_MFCC)
+                .map(|k| variance(coefficients.iter().map(|c| c[k])))
+                .collect(),
+        };
+        let zero_crossing_rate = mean(zero_crossing_rates(y, N_FFT, HOP).iter().map(|&z| f64::from(z)));
+
+        progress(Phase::Rhythm);
+        let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
+        let envelope = onset_strength(&mel, Aggregate::Median);
+        let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
+        let beat_frames = tempo.map_or_else(Vec::new, |t| track_beats(&envelope, t.bpm, frames_per_second));
+        let bass_onsets =
+            onset_strength_of_bands(&mel, 0..bands_below(BASS_HZ, ANALYSIS_RATE), Aggregate::Mean);
+        let seconds =
+            |frames: &[usize]| -> Vec<f64> { frames.iter().map(|&f| f as f64 / frames_per_second).collect() };
+
+        progress(Phase::Harmony);
+        let (spectral, chroma_frames) = beside.join().expect("the spectral thread does not panic");
+        let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
+        let downbeats = seconds(&downbeats(&beat_frames, &bass_onsets, &chroma_frames));
+        let key = estimate_key(&chroma_mean).map(|estimate| KeyResult {
+            name: estimate.key.name(),
+            camelot: estimate.key.camelot(),
+            open_key: estimate.key.open_key(),
+            confidence: estimate.confidence,
+        });
+
+        progress(Phase::Loudness);
+        let energy = (f64::from(rms(y)) * std::f64::consts::SQRT_2).min(1.0);
+        Ok(Analysis {
+            version: ANALYSIS_VERSION,
+            duration_seconds: audio.duration_seconds(),
+            tempo: tempo.map(|t| Tempo {
+                bpm: t.bpm,
+                confidence: t.confidence,
+                half: t.alternatives()[0],
+                double: t.alternatives()[1],
+            }),
+            beats: seconds(&beat_frames),
+            downbeats,
+            key,
+            loudness: LoudnessResult {
+                integrated_lufs: None,
+                range_lu: 0.0,
+                sample_peak_dbfs: None,
+                true_peak_dbtp: None,
+            },
+            energy,
+            energy_curve: Curve {
+                step_seconds: ENERGY_STEP_SECONDS,
+                values: energy_curve(y, ANALYSIS_RATE, ENERGY_STEP_SECONDS),
+            },
+            zero_crossing_rate,
+            spectral,
+            mfcc,
+            chroma: chroma_mean,
+            onset_rate: onset_rate(&envelope, frames_per_second),
+            waveform: Vec::new(),
+        })
+    })
+}
+
+/// Centroid, roll-off, bandwidth, flatness and contrast, each a mean over the frames.
+fn spectral_summary(spectrogram: &Spectrogram, freqs: &[f32]) -> Spectral {
     let frames = || spectrogram.frames();
-    let centroids: Vec<f32> = frames().map(|m| centroid(m, &freqs)).collect();
-    let spectral = Spectral {
+    let centroids: Vec<f32> = frames().map(|m| centroid(m, freqs)).collect();
+    let contrast = spectral_contrast(spectrogram, freqs);
+    Spectral {
         centroid_hz: mean(centroids.iter().map(|&c| f64::from(c))),
-        rolloff_hz: mean(frames().map(|m| f64::from(rolloff(m, &freqs, 0.85)))),
+        rolloff_hz: mean(frames().map(|m| f64::from(rolloff(m, freqs, 0.85)))),
         bandwidth_hz: mean(
             frames()
                 .zip(&centroids)
-                .map(|(m, &c)| f64::from(bandwidth(m, &freqs, c))),
+                .map(|(m, &c)| f64::from(bandwidth(m, freqs, c))),
         ),
         flatness: mean(frames().map(|m| f64::from(flatness(m)))),
-        contrast_db: {
-            let contrast = spectral_contrast(&spectrogram, &freqs);
-            std::array::from_fn(|band| mean(contrast.iter().map(|c| c[band])))
-        },
-    };
-    let coefficients = mfcc(&spectrogram, ANALYSIS_RATE, N_MFCC);
-    let mfcc = Mfcc {
-        mean: (0..N_MFCC)
-            .map(|k| mean(coefficients.iter().map(|c| c[k])))
-            .collect(),
-        variance: (0..N_MFCC)
-            .map(|k| variance(coefficients.iter().map(|c| c[k])))
-            .collect(),
-    };
-    let zero_crossing_rate = mean(
-        centred_frames(y, N_FFT, HOP, Padding::Edge)
-            .iter()
-            .map(|f| f64::from(zero_crossing_rate(f))),
-    );
-
-    progress(Phase::Rhythm);
-    let frames_per_second = f64::from(ANALYSIS_RATE) / HOP as f64;
-    let envelope = onset_strength(&spectrogram, ANALYSIS_RATE, Aggregate::Median);
-    let tempo = estimate_tempo(&envelope, ANALYSIS_RATE, HOP);
-    let beats = tempo.map_or_else(Vec::new, |t| {
-        track_beats(&envelope, t.bpm, frames_per_second)
-            .iter()
-            .map(|&f| f as f64 / frames_per_second)
-            .collect()
-    });
-
-    progress(Phase::Harmony);
-    let chroma_frames = chroma(&spectrogram, ANALYSIS_RATE, 0.0);
-    let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
-    let key = estimate_key(&chroma_mean).map(|estimate| KeyResult {
-        name: estimate.key.name(),
-        camelot: estimate.key.camelot(),
-        open_key: estimate.key.open_key(),
-        confidence: estimate.confidence,
-    });
-
-    progress(Phase::Loudness);
-    let measured = measure_loudness(audio)?;
-
-    progress(Phase::Overview);
-    let energy = (f64::from(rms(y)) * std::f64::consts::SQRT_2).min(1.0);
-    Ok(Analysis {
-        version: ANALYSIS_VERSION,
-        duration_seconds: audio.duration_seconds(),
-        tempo: tempo.map(|t| Tempo {
-            bpm: t.bpm,
-            confidence: t.confidence,
-            half: t.alternatives()[0],
-            double: t.alternatives()[1],
-        }),
-        beats,
-        key,
-        loudness: LoudnessResult {
-            integrated_lufs: measured.integrated_lufs,
-            range_lu: measured.range_lu,
-            sample_peak_dbfs: measured.sample_peak_dbfs,
-            true_peak_dbtp: measured.true_peak_dbtp,
-        },
-        energy,
-        energy_curve: Curve {
-            step_seconds: ENERGY_STEP_SECONDS,
-            values: energy_curve(y, ANALYSIS_RATE, ENERGY_STEP_SECONDS),
-        },
-        zero_crossing_rate,
-        spectral,
-        mfcc,
-        chroma: chroma_mean,
-        onset_rate: onset_rate(&envelope, frames_per_second),
-        waveform: WAVEFORM_LEVELS
-            .iter()
-            .map(|&buckets| Waveform {
-                peaks: waveform_peaks(audio, buckets)
-                    .iter()
-                    .map(|p| [p.min, p.max])
-                    .collect(),
-            })
-            .collect(),
-    })
+        contrast_db: std::array::from_fn(|band| mean(contrast.iter().map(|c| c[band]))),
+    }
 }
 
 fn onset_rate(envelope: &[f64], frames_per_second: f64) -> f64 {
@@ -294,6 +330,15 @@ mod tests {
             ("A minor", "8A", "1m")
         );
         assert!(analysis.beats.len() >= 35, "{} beats", analysis.beats.len());
+        // Every beat sounds alike here, so which is first in the bar is a guess, but there is one a bar.
+        let first = analysis
+            .beats
+            .iter()
+            .position(|b| Some(b) == analysis.downbeats.first())
+            .expect("downbeats are beats");
+        assert!(first < 4, "the bars start at beat {first}");
+        let every_fourth: Vec<f64> = analysis.beats[first..].iter().step_by(4).copied().collect();
+        assert_eq!(analysis.downbeats, every_fourth);
         assert!((analysis.duration_seconds - 20.0).abs() < 1e-9);
         assert_eq!(analysis.mfcc.mean.len(), 13);
         assert_eq!(
@@ -327,6 +372,7 @@ mod tests {
         for field in [
             "tempo",
             "beats",
+            "downbeats",
             "key",
             "loudness",
             "energy_curve",
@@ -349,7 +395,7 @@ mod tests {
             (&analysis.tempo, &analysis.key, analysis.loudness.integrated_lufs),
             (&None, &None, None)
         );
-        assert!(analysis.beats.is_empty());
+        assert!(analysis.beats.is_empty() && analysis.downbeats.is_empty());
         assert_eq!(analysis.energy, 0.0);
         let json = serde_json::to_string(&analysis).expect("silence serialises too (no NaN, no infinity)");
         assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");

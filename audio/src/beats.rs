@@ -138,6 +138,7 @@ fn trim_weak_ends(local: &[f64], beats: Vec<usize>) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::{
+        mel::mel_db,
         onset::{Aggregate, onset_strength},
         stft::Stft,
         tempo::estimate_tempo,
@@ -189,7 +190,10 @@ mod tests {
         let fps = f64::from(RATE) / HOP as f64;
         for (bpm, start) in [(70.0, 1.3), (87.0, 0.0), (120.0, 2.0), (140.0, 0.7), (174.0, 3.1)] {
             let (signal, truth) = clicks(bpm, start);
-            let envelope = onset_strength(&Stft::new(2048, HOP).magnitudes(&signal), RATE, Aggregate::Median);
+            let envelope = onset_strength(
+                &mel_db(&Stft::new(2048, HOP).magnitudes(&signal), RATE),
+                Aggregate::Median,
+            );
             let tempo = estimate_tempo(&envelope, RATE, HOP).expect("a tempo");
             let beats: Vec<f64> = track_beats(&envelope, tempo.bpm, fps)
                 .iter()

@@ -67,7 +67,8 @@ pub struct Picture {
 
 /// Decodes a whole file from a seekable source (a `File`, or a `Cursor` over bytes).
 pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result<Decoded, Error> {
-    match source.byte_len() {
+    let bytes = source.byte_len();
+    match bytes {
         Some(0) => return Err(Error::Empty),
         Some(bytes) if bytes > limits.max_bytes => {
             return Err(Error::TooLarge {
@@ -115,7 +116,18 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
         check_duration(frames, rate, limits)?;
     }
 
+    // Growing the buffer packet by packet copies it over and over; the header's length sizes it once. It
+    // is only a hint (the decoded length is what counts), so a header that lies is believed no further
+    // than the file's size allows: no codec we read makes more than 64 samples of a byte.
+    let expected = declared_frames
+        .zip(params.channels.as_ref())
+        .map_or(0, |(frames, channels)| {
+            let most = bytes.map_or(0, |b| b.saturating_mul(64));
+            usize::try_from(frames.saturating_mul(channels.count() as u64).min(most)).unwrap_or(0)
+        });
     let mut samples: Vec<f32> = Vec::new();
+    // Without the memory, decoding goes on and grows the buffer as it must.
+    let _ = samples.try_reserve_exact(expected);
     let mut spec: Option<(u32, u16)> = None;
     let mut bad_packets = 0usize;
     let mut packets = 0usize;

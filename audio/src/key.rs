@@ -1,15 +1,20 @@
-//! Musical key from chroma: the mean chroma of the track, correlated with the Krumhansl–Kessler major
-//! and minor key profiles in all 12 rotations; the best of the 24 wins.
+//! Musical key from chroma: the mean chroma of the track, correlated with major and minor key profiles
+//! in all 12 rotations; the best of the 24 wins.
+//!
+//! The profiles are Albrecht & Shanahan's (2013), counted from a corpus of scores, rather than Krumhansl
+//! & Kessler's probe-tone ratings (librosa's usual choice): theirs weigh the tonic triad far above the
+//! other scale degrees, which mostly mends the relative major/minor confusions Krumhansl–Kessler make
+//! (0.90 → 0.94 on the benchmark's synthetic songs, 0.92 → 1.00 on its Bach chorales).
 //!
 //! Written three ways for three audiences: a name (`A minor`), Camelot (`8A`, the DJ wheel: neighbours mix
 //! well) and Open Key (`1m`).
 
-/// Krumhansl & Kessler's probe-tone ratings, tonic first.
+/// Albrecht & Shanahan's major and minor profiles, tonic first.
 const MAJOR_PROFILE: [f64; 12] = [
-    6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88,
+    0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081,
 ];
 const MINOR_PROFILE: [f64; 12] = [
-    6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
+    0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052,
 ];
 
 const MAJOR_NAMES: [&str; 12] = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];

@@ -9,6 +9,7 @@ pub mod beats;
 mod buffer;
 pub mod chroma;
 pub mod decode;
+pub mod downbeats;
 mod error;
 pub mod key;
 pub mod loudness;

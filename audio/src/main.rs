@@ -85,12 +85,16 @@ fn summary(out: &mut impl Write, title: &Option<String>, a: &Analysis) -> std::i
     match &a.tempo {
         Some(t) => writeln!(
             out,
-            "tempo      {:.1} BPM (or {:.1} / {:.1}), confidence {:.2}, {} beats",
+            "tempo      {:.1} BPM (or {:.1} / {:.1}), confidence {:.2}, {} beats, {} bars{}",
             t.bpm,
             t.half,
             t.double,
             t.confidence,
-            a.beats.len()
+            a.beats.len(),
+            a.downbeats.len(),
+            a.downbeats
+                .first()
+                .map_or_else(String::new, |d| format!(" from {d:.2} s"))
         )?,
         None => writeln!(out, "tempo      none found")?,
     }

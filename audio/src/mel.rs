@@ -34,7 +34,9 @@ pub fn mel_to_hz(mel: f64) -> f64 {
 /// `n_mels` triangular filters from 0 Hz to Nyquist over the bins of an `n_fft`-point FFT.
 pub struct MelFilterbank {
     bins: usize,
-    weights: Vec<Vec<f64>>,
+    /// Each filter's first bin and its weights from there: a triangle covers a few bins of the 1025, so
+    /// applying only those is what makes the mel spectrogram cheap.
+    filters: Vec<(usize, Vec<f64>)>,
 }
 
 impl MelFilterbank {
@@ -48,53 +50,69 @@ impl MelFilterbank {
         let fft_hz: Vec<f64> = (0..bins)
             .map(|k| nyquist * k as f64 / (bins - 1) as f64)
             .collect();
-        let weights = (0..n_mels)
+        let filters = (0..n_mels)
             .map(|m| {
                 let (low, centre, high) = (edges[m], edges[m + 1], edges[m + 2]);
                 let area = 2.0 / (high - low);
-                fft_hz
+                let weights: Vec<f64> = fft_hz
                     .iter()
                     .map(|&f| {
                         let rising = (f - low) / (centre - low);
                         let falling = (high - f) / (high - centre);
                         rising.min(falling).max(0.0) * area
                     })
-                    .collect()
+                    .collect();
+                let first = weights.iter().position(|&w| w > 0.0).unwrap_or(0);
+                let end = weights
+                    .iter()
+                    .rposition(|&w| w > 0.0)
+                    .map_or(first, |last| last + 1);
+                (first, weights[first..end].to_vec())
             })
             .collect();
-        Self { bins, weights }
+        Self { bins, filters }
     }
 
-    /// Mel power of one magnitude frame.
-    pub fn apply(&self, magnitudes: &[f32]) -> Vec<f64> {
-        assert_eq!(magnitudes.len(), self.bins, "a frame of the wrong FFT size");
-        self.weights
-            .iter()
-            .map(|w| {
-                w.iter()
-                    .zip(magnitudes)
-                    .map(|(&w, &m)| w * f64::from(m) * f64::from(m))
-                    .sum()
-            })
-            .collect()
+    /// Mel power of one power-spectrum frame, into `out` (one value per filter).
+    pub fn apply(&self, power: &[f64], out: &mut [f64]) {
+        assert_eq!(power.len(), self.bins, "a frame of the wrong FFT size");
+        for ((first, weights), slot) in self.filters.iter().zip(out) {
+            *slot = weights.iter().zip(&power[*first..]).map(|(w, p)| w * p).sum();
+        }
     }
 }
 
 /// Mel bands librosa uses by default, for MFCC and onset strength alike.
 pub const N_MELS: usize = 128;
 
+/// How many of the [`N_MELS`] bands from 0 Hz to Nyquist at `sample_rate` centre below `hz`: the
+/// bands of [`mel_db`] that hold the bass, for one.
+pub fn bands_below(hz: f64, sample_rate: u32) -> usize {
+    let top = hz_to_mel(f64::from(sample_rate) / 2.0);
+    (0..N_MELS)
+        .take_while(|&m| mel_to_hz(top * (m + 1) as f64 / (N_MELS + 1) as f64) < hz)
+        .count()
+}
+
 /// The mel spectrogram in dB of every frame of `spectrogram` (an `n_fft`-point STFT at `sample_rate`),
-/// floored 80 dB below the loudest cell of the whole spectrogram, as librosa's `power_to_db` does.
+/// floored 80 dB below the loudest cell of the whole spectrogram, as librosa's `power_to_db` does. MFCC and
+/// onset strength both start from it, so the analysis computes it once.
 pub fn mel_db(spectrogram: &Spectrogram, sample_rate: u32) -> Vec<Vec<f64>> {
     let n_fft = (spectrogram.bins - 1) * 2;
     let bank = MelFilterbank::new(sample_rate, n_fft, N_MELS);
+    let mut power = vec![0.0; spectrogram.bins];
     let mut db: Vec<Vec<f64>> = spectrogram
         .frames()
         .map(|frame| {
-            bank.apply(frame)
-                .into_iter()
-                .map(|p| 10.0 * p.max(AMIN).log10())
-                .collect()
+            for (p, &m) in power.iter_mut().zip(frame) {
+                *p = f64::from(m) * f64::from(m);
+            }
+            let mut bands = vec![0.0; N_MELS];
+            bank.apply(&power, &mut bands);
+            for band in &mut bands {
+                *band = 10.0 * band.max(AMIN).log10();
+            }
+            bands
         })
         .collect();
     let loudest = db.iter().flatten().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -104,11 +122,11 @@ pub fn mel_db(spectrogram: &Spectrogram, sample_rate: u32) -> Vec<Vec<f64>> {
     db
 }
 
-/// `n_mfcc` coefficients for every frame of `spectrogram`, from [`mel_db`].
-pub fn mfcc(spectrogram: &Spectrogram, sample_rate: u32, n_mfcc: usize) -> Vec<Vec<f64>> {
-    let db = mel_db(spectrogram, sample_rate);
+/// `n_mfcc` coefficients for every frame of a [`mel_db`] spectrogram.
+pub fn mfcc(mel_db: &[Vec<f64>], n_mfcc: usize) -> Vec<Vec<f64>> {
     let basis = dct_basis(N_MELS, n_mfcc);
-    db.iter()
+    mel_db
+        .iter()
         .map(|frame| {
             basis
                 .iter()
@@ -151,6 +169,14 @@ mod tests {
     }
 
     #[test]
+    fn the_bass_is_the_first_few_bands() {
+        // Slaney's scale is linear below 1 kHz: 128 bands over 0–11.025 kHz centre about 26 Hz apart.
+        assert_eq!(bands_below(200.0, 22_050), 7);
+        assert_eq!(bands_below(0.0, 22_050), 0);
+        assert_eq!(bands_below(1e6, 22_050), N_MELS);
+    }
+
+    #[test]
     fn the_dct_is_orthonormal() {
         let basis = dct_basis(16, 16);
         for (i, a) in basis.iter().enumerate() {
@@ -169,9 +195,17 @@ mod tests {
         // Slaney-normalised triangles each have area 1 on the Hz axis.
         let bank = MelFilterbank::new(22_050, 2048, 40);
         let hz_per_bin = 22_050.0 / 2048.0;
-        for (m, w) in bank.weights.iter().enumerate() {
+        for (m, (_, w)) in bank.filters.iter().enumerate() {
             let area: f64 = w.iter().sum::<f64>() * hz_per_bin;
             assert!((area - 1.0).abs() < 0.1, "filter {m}: area {area}");
         }
+        // The filters sit in order along the spectrum, each a few bins wide.
+        let mut ones = vec![0.0; bank.filters.len()];
+        bank.apply(&vec![1.0; 1025], &mut ones);
+        assert!(
+            ones.iter().all(|&v| (v * hz_per_bin - 1.0).abs() < 0.1),
+            "{ones:?}"
+        );
+        assert!(bank.filters.windows(2).all(|f| f[0].0 <= f[1].0));
     }
 }

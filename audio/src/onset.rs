@@ -3,7 +3,10 @@
 //! spectrogram in dB, averaged over the mel bands, delayed so that a value sits on the frame where the
 //! rise is centred (the first three frames are 0 for a 2048/512 STFT).
 
-use crate::{mel::mel_db, stats::median, stft::Spectrogram};
+use crate::stats::median;
+
+/// librosa pads the rises by `lag + n_fft / (2 · hop)`: 1 + 2 for the STFT's `n_fft` of four hops.
+const DELAY: usize = 3;
 
 /// How the rises of the mel bands combine into one value per frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,32 +17,41 @@ pub enum Aggregate {
     Median,
 }
 
-pub fn onset_strength(spectrogram: &Spectrogram, sample_rate: u32, aggregate: Aggregate) -> Vec<f64> {
-    let db = mel_db(spectrogram, sample_rate);
-    let n_fft = (spectrogram.bins - 1) * 2;
-    // librosa pads by `lag + n_fft / (2 · hop)`; with its defaults (hop = n_fft / 4) that is 1 + 2.
-    let delay = 1 + n_fft / (2 * (n_fft / 4));
-    let rises = db.windows(2).map(|pair| {
-        let mut rises: Vec<f64> = pair[1]
-            .iter()
-            .zip(&pair[0])
-            .map(|(now, before)| (now - before).max(0.0))
-            .collect();
+/// One value per frame of a [`mel_db`](crate::mel::mel_db) spectrogram.
+pub fn onset_strength(mel_db: &[Vec<f64>], aggregate: Aggregate) -> Vec<f64> {
+    onset_strength_of_bands(mel_db, 0..mel_db.first().map_or(0, Vec::len), aggregate)
+}
+
+/// As [`onset_strength`], over the mel bands in `bands` only (the bass's, say).
+pub fn onset_strength_of_bands(
+    mel_db: &[Vec<f64>],
+    bands: std::ops::Range<usize>,
+    aggregate: Aggregate,
+) -> Vec<f64> {
+    let mut rises = Vec::new();
+    let rises = mel_db.windows(2).map(|pair| {
+        rises.clear();
+        rises.extend(
+            pair[1][bands.clone()]
+                .iter()
+                .zip(&pair[0][bands.clone()])
+                .map(|(now, before)| (now - before).max(0.0)),
+        );
         match aggregate {
             Aggregate::Mean => rises.iter().sum::<f64>() / rises.len() as f64,
             Aggregate::Median => median(&mut rises),
         }
     });
-    std::iter::repeat_n(0.0, delay)
+    std::iter::repeat_n(0.0, DELAY)
         .chain(rises)
-        .take(db.len())
+        .take(mel_db.len())
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stft::Stft;
+    use crate::{mel::mel_db, stft::Stft};
 
     #[test]
     fn clicks_stand_out_where_they_are() {
@@ -56,7 +68,10 @@ mod tests {
                 (click + 0.01 * (2.0 * std::f64::consts::PI * 110.0 * t).sin()) as f32
             })
             .collect();
-        let envelope = onset_strength(&Stft::new(2048, 512).magnitudes(&signal), rate, Aggregate::Mean);
+        let envelope = onset_strength(
+            &mel_db(&Stft::new(2048, 512).magnitudes(&signal), rate),
+            Aggregate::Mean,
+        );
         assert_eq!(envelope.len(), 1 + signal.len() / 512);
         let peak = envelope.iter().copied().fold(0.0, f64::max);
         let frame_of = |seconds: f64| (seconds * f64::from(rate) / 512.0).round() as usize;

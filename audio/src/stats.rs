@@ -23,6 +23,17 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// The largest magnitude among `samples`. Compared as integers: the bits of a non-negative float order as
+/// the float does, and an integer maximum vectorises where `f32::max` (with its NaN rule) does not.
+pub(crate) fn peak_magnitude(samples: &[f32]) -> f32 {
+    f32::from_bits(
+        samples
+            .iter()
+            .map(|x| x.to_bits() & 0x7fff_ffff)
+            .fold(0, u32::max),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +45,7 @@ mod tests {
         assert_eq!(mean([1.0, 2.0, 6.0].into_iter()), 3.0);
         assert_eq!(mean(std::iter::empty()), 0.0);
         assert_eq!(variance([1.0, 3.0].into_iter()), 1.0);
+        assert_eq!(peak_magnitude(&[0.25, -0.75, 0.5, 0.0]), 0.75);
+        assert_eq!(peak_magnitude(&[]), 0.0);
     }
 }

@@ -1,9 +1,22 @@
-"""Analysis benchmark: our `sfa analyze` against librosa 0.11 on songs rendered by make_stems.py, in one run.
+"""Analysis benchmark: our `sfa analyze` against librosa 0.11 (and Essentia where it is installed) on songs
+rendered by make_stems.py, in one run.
 
-Prints tempo Acc1/Acc2, beat F-measure, key weighted score for both, and the time ratio (ours / librosa)
-with absolute times. Run by scripts/bench-analysis, which prepares the songs, the virtualenv and `sfa`.
+Prints, on the synthetic songs, tempo Acc1/Acc2, beat and downbeat F-measure and key weighted score; on the
+Bach chorales, the key weighted score and downbeat F; on a second synthetic set rendered with another seed and
+held out from tuning, the key weighted score; our integrated loudness against pyloudnorm's (a reference
+BS.1770 meter); and the time ratio ours / librosa with the absolute times. Only ours finds downbeats. Run by
+scripts/bench-analysis, which prepares the songs, the virtualenv and `sfa`. Usage: analysis.py SFA SONGS_DIR
+BACH_DIR HELD_OUT_DIR. `BENCH_VERBOSE=1` lists every miss.
+
+Timing: ours is one `sfa analyze --json` process per file, process start and decode included, computing
+every feature of the Analysis JSON (loudness, true peak, contrast, flatness, bandwidth, waveform, ...).
+librosa is timed twice over: "librosa" is the feature set this benchmark has always asked of it (tempo and
+beats, STFT chroma + Krumhansl key, 13 MFCC, centroid, roll-off, ZCR, RMS); "librosa, same features" adds
+what ours computes on top (bandwidth, flatness, contrast, onset rate, and integrated loudness with
+pyloudnorm). Both ratios are printed.
 """
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -12,15 +25,30 @@ import time
 import librosa
 import mir_eval
 import numpy as np
+import pyloudnorm
+import soundfile
 
-SFA, SONGS = sys.argv[1], sorted(pathlib.Path(sys.argv[2]).glob("*/ground_truth.json"))
+try:
+    import essentia
+    import essentia.standard as es
+
+    essentia.log.infoActive = False
+    essentia.log.warningActive = False
+except ImportError:
+    es = None
+
+SFA = sys.argv[1]
+SETS = {name: sorted(pathlib.Path(d).glob("*/ground_truth.json")) for name, d in
+        (("synthetic", sys.argv[2]), ("bach", sys.argv[3]), ("held out", sys.argv[4]))}
+VERBOSE = os.environ.get("BENCH_VERBOSE") == "1"
 NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 def librosa_analysis(path):
-    """The same features with librosa: tempo and beats, STFT chroma + Krumhansl key, MFCC, spectral."""
+    """Tempo and beats, STFT chroma + Krumhansl key, MFCC, centroid, roll-off, ZCR, RMS; the extra features
+    ours has are timed apart. Returns (tempo, beats, key, extra seconds)."""
     y, sr = librosa.load(path, sr=22050, mono=True)
     tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
     chroma = librosa.feature.chroma_stft(y=y, sr=sr).mean(axis=1)
@@ -31,13 +59,39 @@ def librosa_analysis(path):
     librosa.feature.spectral_rolloff(y=y, sr=sr)
     librosa.feature.zero_crossing_rate(y)
     librosa.feature.rms(y=y)
-    return float(np.atleast_1d(tempo)[0]), np.asarray(beats), max(scores)[1]
+    started = time.perf_counter()
+    librosa.feature.spectral_bandwidth(y=y, sr=sr)
+    librosa.feature.spectral_flatness(y=y)
+    librosa.feature.spectral_contrast(y=y, sr=sr)
+    librosa.onset.onset_detect(y=y, sr=sr)
+    reference_loudness(path)
+    extra = time.perf_counter() - started
+    return float(np.atleast_1d(tempo)[0]), np.asarray(beats), max(scores)[1], extra
+
+
+def essentia_analysis(path):
+    """Essentia's multi-feature beat tracker and its key extractor (EDMA profile)."""
+    audio = es.MonoLoader(filename=str(path), sampleRate=44100)()
+    bpm, beats, *_ = es.RhythmExtractor2013(method="multifeature")(audio)
+    key, scale, _ = es.KeyExtractor(profileType="edma")(audio)
+    return float(bpm), np.asarray(beats), f"{key} {scale}"
 
 
 def ours(path):
     out = subprocess.run([SFA, "analyze", "--json", str(path)], check=True, capture_output=True, text=True)
     a = json.loads(out.stdout)
+    ours.loudness[str(path)] = a["loudness"]["integrated_lufs"]
+    ours.downbeats[str(path)] = np.asarray(a["downbeats"])
     return (a["tempo"] or {}).get("bpm", 0.0), np.asarray(a["beats"]), (a["key"] or {}).get("name", "C major")
+
+
+ours.loudness = {}
+ours.downbeats = {}
+
+
+def reference_loudness(path):
+    data, rate = soundfile.read(str(path))
+    return pyloudnorm.Meter(rate).integrated_loudness(data)
 
 
 def score(truth, tempo, beats, key):
@@ -50,21 +104,60 @@ def score(truth, tempo, beats, key):
     return np.array([acc1, acc2, f, k], dtype=float)
 
 
-librosa_analysis(str(SONGS[0].with_name("mix.wav")))  # warm up librosa's caches and numba, as in a server
-totals = {"ours": np.zeros(4), "librosa": np.zeros(4)}
-seconds = {"ours": 0.0, "librosa": 0.0}
-for gt_path in SONGS:
-    truth = json.loads(gt_path.read_text())
-    mix = gt_path.with_name("mix.wav")
-    for name, run in (("ours", ours), ("librosa", librosa_analysis)):
-        started = time.perf_counter()
-        result = run(mix)
-        seconds[name] += time.perf_counter() - started
-        totals[name] += score(truth, *result)
-n = len(SONGS)
-print(f"{n} songs from {pathlib.Path(sys.argv[2]).name}")
-print(f"{'':10}{'tempo Acc1':>12}{'Acc2':>8}{'beat F':>9}{'key':>8}{'time (s)':>10}")
-for name in ("ours", "librosa"):
-    acc1, acc2, f, k = totals[name] / n
-    print(f"{name:10}{acc1:12.3f}{acc2:8.3f}{f:9.3f}{k:8.3f}{seconds[name]:10.1f}")
-print(f"time ratio (ours / librosa, our decode and process start included): {seconds['ours'] / seconds['librosa']:.3f}")
+systems = {"ours": ours, "librosa": lambda p: librosa_analysis(p)[:3]}
+if es is not None:
+    systems["essentia"] = essentia_analysis
+first = SETS["synthetic"][0].with_name("mix.wav")
+for run in systems.values():
+    run(first)  # warm up caches, numba and the page cache, as in a server
+totals = {s: {name: np.zeros(4) for name in systems} for s in SETS}
+downbeat_f = {s: [] for s in SETS}
+seconds = {name: 0.0 for name in systems}
+extra_seconds = 0.0
+for set_name, songs in SETS.items():
+    for gt_path in songs:
+        truth = json.loads(gt_path.read_text())
+        mix = gt_path.with_name("mix.wav")
+        for name in systems:
+            started = time.perf_counter()
+            if name == "librosa":
+                *result, extra = librosa_analysis(mix)
+                extra_seconds += extra
+            else:
+                result = systems[name](mix)
+            elapsed = time.perf_counter() - started
+            if name == "librosa":
+                elapsed -= extra
+            seconds[name] += elapsed
+            s = score(truth, *result)
+            if name == "ours":
+                downbeat_f[set_name].append(mir_eval.beat.f_measure(
+                    mir_eval.beat.trim_beats(np.asarray(truth["downbeats_s"])),
+                    mir_eval.beat.trim_beats(ours.downbeats[str(mix)])))
+            totals[set_name][name] += s
+            if VERBOSE and (s[0] < 1 or s[3] < 1):
+                print(f"  {set_name} {gt_path.parent.name} {name}: tempo {result[0]:.1f} (truth "
+                      f"{truth['tempo_bpm']:.1f}), key {result[2]} (truth {truth['key']}), beat F {s[2]:.2f}")
+
+n = len(SETS["synthetic"])
+print(f"{n} songs from {pathlib.Path(sys.argv[2]).name}, {len(SETS['bach'])} chorales from "
+      f"{pathlib.Path(sys.argv[3]).name}, {len(SETS['held out'])} held-out songs from "
+      f"{pathlib.Path(sys.argv[4]).name}")
+print(f"{'':10}{'tempo Acc1':>12}{'Acc2':>8}{'beat F':>9}{'key':>8}{'Bach key':>10}{'held-out key':>14}"
+      f"{'time (s)':>10}")
+for name in systems:
+    acc1, acc2, f, k = totals["synthetic"][name] / n
+    bach = totals["bach"][name][3] / max(len(SETS["bach"]), 1)
+    held_out = totals["held out"][name][3] / max(len(SETS["held out"]), 1)
+    print(f"{name:10}{acc1:12.3f}{acc2:8.3f}{f:9.3f}{k:8.3f}{bach:10.3f}{held_out:14.3f}{seconds[name]:10.1f}")
+print("downbeat F (ours; 4/4 assumed): " + ", ".join(
+    f"{s} {np.mean(v):.3f}" for s, v in downbeat_f.items()))
+print(f"librosa with the features only ours computed (bandwidth, flatness, contrast, onsets, pyloudnorm): "
+      f"{seconds['librosa'] + extra_seconds:.1f} s")
+print(f"time ratio (ours / librosa, our decode and process start included): "
+      f"{seconds['ours'] / seconds['librosa']:.3f}")
+print(f"time ratio (ours / librosa with the same features): "
+      f"{seconds['ours'] / (seconds['librosa'] + extra_seconds):.3f}")
+differences = [abs(lufs - reference_loudness(path)) for path, lufs in ours.loudness.items()]
+print(f"integrated loudness, ours vs pyloudnorm over {len(differences)} files: largest difference "
+      f"{max(differences):.3f} LU, mean {np.mean(differences):.3f} LU")
