@@ -46,7 +46,7 @@ async fn an_uploaded_song_becomes_a_track_and_is_analysed(options: PgPoolOptions
                 .expect("the results");
         assert!((tempo / 120.0 - 1.0).abs() < 0.02, "tempo {tempo}");
         assert_eq!(key, "A minor");
-        assert_eq!(features["version"], 1);
+        assert_eq!(features["version"], 2);
         assert!(features["beats"].as_array().is_some_and(|beats| beats.len() > 15));
 
         let listed = client.call("tracks", &[]).await;
