@@ -17,6 +17,7 @@ mod mp4_edits;
 pub mod onset;
 pub mod overview;
 pub mod resample;
+pub mod separate;
 pub mod spectral;
 mod stats;
 pub mod stft;
