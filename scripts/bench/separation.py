@@ -46,14 +46,16 @@ def reference(reference_dir, model, song, out):
 def score(song, ours, theirs):
     import os
 
-    print(f"{'stem':<8} {'parity':>8} {'SDR ours':>9} {'SDR ref':>8} {'SDR mix':>8}")
+    # parity: the reference stem over our difference from it; "of mix": that difference against the mix, which
+    # tells the model's own rounding (spread over all stems) from an error in one stem's host code.
+    print(f"{'stem':<8} {'parity':>8} {'of mix':>8} {'SDR ours':>9} {'SDR ref':>8} {'SDR mix':>8}")
     mix, _ = sf.read(os.path.join(song, "mix.wav"), dtype="float64", always_2d=True)
     for name in STEMS:
         truth, _ = sf.read(os.path.join(song, f"{name}.wav"), dtype="float64", always_2d=True)
         a, _ = sf.read(os.path.join(ours, f"{name}.wav"), dtype="float64", always_2d=True)
         b, _ = sf.read(os.path.join(theirs, f"{name}.wav"), dtype="float64", always_2d=True)
         print(
-            f"{name:<8} {db(b, a - b):>7.1f}  {db(truth, truth - a):>8.2f}  {db(truth, truth - b):>7.2f}"
+            f"{name:<8} {db(b, a - b):>7.1f}  {db(mix, a - b):>7.1f}  {db(truth, truth - a):>8.2f}  {db(truth, truth - b):>7.2f}"
             f"  {db(truth, truth - mix):>7.2f}"
         )
 
