@@ -85,13 +85,9 @@ impl TestApp {
         pool.close().await;
     }
 
-    /// The whole application on `pool` (a `#[sqlx::test]` database), migrated, with its queues running.
-    pub async fn start(pool: PgPool) -> Self {
-        Self::start_with(pool, |_| {}).await
-    }
-
-    /// As [`TestApp::start`], with the configuration changed by `adjust` first.
-    pub async fn start_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
+    /// The whole application on `pool`, migrated, with its queues running, and the configuration changed
+    /// by `adjust` first.
+    async fn start_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
         // Warnings and errors go to the test's captured output, shown when it fails.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()

@@ -55,17 +55,17 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         .and_then(|value| value.to_str().ok())
         .and_then(origin_of);
     let expected = match &state.config.public_url {
-        Some(url) => origin_of(url),
+        Some(url) => origin_of(url).map(Expected::Origin),
         None => headers
             .get(header::HOST)
             .and_then(|host| host.to_str().ok())
-            .map(|host| format!("//{host}")),
+            .map(|host| Expected::Host(host.to_owned())),
     };
     let allowed = match (&claimed, &expected) {
-        (Some(claimed), Some(expected)) if expected.starts_with("//") => claimed
-            .split_once("//")
-            .is_some_and(|(_, authority)| format!("//{authority}") == *expected),
-        (Some(claimed), Some(expected)) => claimed == expected,
+        (Some(claimed), Some(Expected::Origin(origin))) => claimed == origin,
+        (Some(claimed), Some(Expected::Host(host))) => claimed
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority == host),
         _ => false,
     };
     if allowed {
@@ -78,6 +78,13 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         )
             .into_response()
     }
+}
+
+/// What a state-changing request's origin must be: the configured public origin, or the host it was sent to.
+#[derive(Debug)]
+enum Expected {
+    Origin(String),
+    Host(String),
 }
 
 /// `scheme://authority` of a URL, lower-cased.

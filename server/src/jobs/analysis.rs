@@ -97,9 +97,9 @@ async fn run(state: &Analyser, job_id: Uuid) -> Result<()> {
             let _ = progress_tx.send(20 + (75 * done / phases.len()) as i32);
         })
     });
-    let mut last_write = Instant::now() - PROGRESS_EVERY;
+    let mut last_write: Option<Instant> = None;
     while let Some(progress) = progress_rx.recv().await {
-        if last_write.elapsed() >= PROGRESS_EVERY {
+        if last_write.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
             sqlx::query!(
                 "update analysis_jobs set progress = $2 where id = $1 and status = 'processing'",
                 job_id,
@@ -107,7 +107,7 @@ async fn run(state: &Analyser, job_id: Uuid) -> Result<()> {
             )
             .execute(&state.pool)
             .await?;
-            last_write = Instant::now();
+            last_write = Some(Instant::now());
         }
     }
     let analysis = work
