@@ -4,6 +4,8 @@
 pub mod api;
 mod components;
 pub mod error;
+#[cfg(feature = "hydrate")]
+mod live;
 mod routes;
 mod session;
 #[cfg(feature = "ssr")]

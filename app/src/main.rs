@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand};
-use server::{AppState, auth::Role, config::Config};
+use server::{AppState, auth::Role, config::Config, jobs::Workers};
 
 /// Sound Forge Alchemy: stems, tempo and key for your music.
 #[derive(Parser)]
@@ -14,7 +14,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web app and run the job workers (what happens without a command).
-    Serve,
+    Serve {
+        /// Serve only; `worker` processes (here or on other machines) run the jobs.
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Run the job workers without the web server, against the same database and storage.
+    Worker,
     /// Give the account with this email a role: `user`, `admin` or `platform_admin`.
     SetRole {
         email: String,
@@ -30,8 +36,12 @@ async fn main() -> std::process::ExitCode {
         eprintln!("sound-forge-alchemy: {err}");
         return std::process::ExitCode::FAILURE;
     }
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.config).await,
+    let outcome = match cli.command.unwrap_or(Command::Serve { no_workers: false }) {
+        Command::Serve { no_workers } => {
+            let workers = if no_workers { Workers::None } else { Workers::Run };
+            serve(cli.config, workers).await
+        }
+        Command::Worker => server::work(cli.config).await,
         Command::SetRole { email, role } => set_role(cli.config, &email, role).await,
     };
     match outcome {
@@ -43,8 +53,8 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(config: Config) -> server::Result<()> {
-    let state = AppState::start(config).await?;
+async fn serve(config: Config, workers: Workers) -> server::Result<()> {
+    let state = AppState::start(config, workers).await?;
     let router = app::site::router(state.clone());
     server::serve(&state, router).await
 }

@@ -77,6 +77,34 @@ pub struct Config {
     )]
     pub mail_from: String,
 
+    /// Where separation models live, one folder per model holding its `manifest.json`. Default: `models`
+    /// in the data directory.
+    #[arg(long, env = "SFA_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+
+    /// The separation model new jobs use: a folder name under the model directory.
+    #[arg(long, env = "SFA_SEPARATION_MODEL", default_value = "htdemucs")]
+    pub separation_model: String,
+
+    /// Separations one process runs at once. Each uses both cores of a small machine, so one is right
+    /// there; give a bigger machine more, or run more workers.
+    #[arg(long, env = "SFA_SEPARATION_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub separation_workers: u16,
+
+    /// Analyses one process runs at once.
+    #[arg(long, env = "SFA_ANALYSIS_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub analysis_workers: u16,
+
+    /// A running job whose progress has not moved for this many seconds is stopped and marked failed.
+    /// There is no limit on a job's total time: a slow separation runs as long as it keeps moving.
+    #[arg(long, env = "SFA_JOB_STALL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(5..))]
+    pub job_stall_secs: u64,
+
+    /// How often a running job says it is alive. A job whose process died is taken up again by another
+    /// worker once this much time (and a little) has passed without a beat.
+    #[arg(long, env = "SFA_JOB_HEARTBEAT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub job_heartbeat_secs: u64,
+
     /// A session unused for this many days ends.
     #[arg(long, env = "SFA_SESSION_IDLE_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_idle_days: u32,
@@ -115,6 +143,12 @@ fn parse_origin(value: &str) -> Result<String, String> {
 impl Config {
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
+    }
+
+    pub fn models_dir(&self) -> PathBuf {
+        self.model_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("models"))
     }
 
     pub fn secret_key_file(&self) -> PathBuf {

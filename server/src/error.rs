@@ -14,6 +14,10 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("job queue: {0}")]
     Queue(#[from] underway::job::Error),
+    #[error("job queue: {0}")]
+    TaskQueue(#[from] underway::queue::Error),
+    #[error("audio: {0}")]
+    Audio(#[from] sfa_audio::Error),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("serving on {addr}: {source}")]
@@ -50,6 +54,12 @@ pub enum Error {
     /// Absent, or someone else's: the two are never told apart.
     #[error("not found")]
     NotFound,
+    /// A user cancelled the job, or deleted its track, while it ran.
+    #[error("cancelled")]
+    Cancelled,
+    /// A job's work reported no progress for this long, and was stopped.
+    #[error("no progress for {0:?}")]
+    Stalled(Duration),
 }
 
 impl Error {
@@ -73,6 +83,18 @@ impl Error {
             }
             Self::Unauthenticated => "Please log in first.".into(),
             Self::NotFound => "Not found.".into(),
+            Self::Cancelled => "Cancelled.".into(),
+            Self::Stalled(wait) => format!(
+                "The job stopped making progress for {} and was stopped. Retry it; if it stalls again, the \
+                 server may be overloaded.",
+                describe_wait(*wait)
+            ),
+            Self::Audio(sfa_audio::Error::Model(_)) => {
+                "Stem separation is not available: the separation model is missing or damaged. An administrator \
+                 can install it with the set-up command; then retry."
+                    .into()
+            }
+            Self::Audio(err) if audio_is_users(err) => capitalised(&err.to_string()),
             _ => "Something went wrong on our side. Try again in a moment.".into(),
         }
     }
@@ -89,8 +111,39 @@ impl Error {
                 | Self::RateLimited { .. }
                 | Self::Unauthenticated
                 | Self::NotFound
-        )
+                | Self::Cancelled
+                | Self::Stalled(_)
+                | Self::Audio(sfa_audio::Error::Model(_))
+        ) || matches!(self, Self::Audio(err) if audio_is_users(err))
     }
+}
+
+/// The audio engine's errors about the file itself, which its owner can act on; the rest (writing stems,
+/// resampling) are ours.
+fn audio_is_users(err: &sfa_audio::Error) -> bool {
+    use sfa_audio::Error as Audio;
+    matches!(
+        err,
+        Audio::NoChannels
+            | Audio::ZeroSampleRate
+            | Audio::PartialFrame { .. }
+            | Audio::Empty
+            | Audio::UnknownFormat
+            | Audio::NoAudioTrack
+            | Audio::UnsupportedCodec { .. }
+            | Audio::Truncated
+            | Audio::Corrupt(_)
+            | Audio::TooLong { .. }
+            | Audio::TooLarge { .. }
+    )
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect::<String>() + ".")
+        .unwrap_or_default()
 }
 
 fn describe_wait(wait: Duration) -> String {

@@ -1,5 +1,6 @@
-//! A track's files, for their owner only: `GET /tracks/{id}/audio` and `/tracks/{id}/art`. Anyone else,
-//! and any id that does not exist, gets the same 404.
+//! A track's files, for their owner only: `GET /tracks/{id}/audio`, `/tracks/{id}/art` and
+//! `/tracks/{id}/stems/{stem}` (the latest separation's). Anyone else, and any id that does not exist, gets
+//! the same 404.
 
 use axum::{
     body::Body,
@@ -20,20 +21,19 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route(
             "/tracks/{id}/audio",
-            get(|state, session, id| serve(state, session, id, File::Audio)),
+            get(|state, session, Path(id)| serve(state, session, id, File::Audio)),
         )
         .route(
             "/tracks/{id}/art",
-            get(|state, session, id| serve(state, session, id, File::Art)),
+            get(|state, session, Path(id)| serve(state, session, id, File::Art)),
+        )
+        .route(
+            "/tracks/{id}/stems/{stem}",
+            get(|state, session, Path((id, stem))| serve(state, session, id, File::Stem(stem))),
         )
 }
 
-async fn serve(
-    State(state): State<AppState>,
-    session: AuthSession,
-    Path(id): Path<String>,
-    file: File,
-) -> Response {
+async fn serve(State(state): State<AppState>, session: AuthSession, id: String, file: File) -> Response {
     let Some(user) = session.user else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -41,7 +41,7 @@ async fn serve(
         return StatusCode::NOT_FOUND.into_response();
     };
     let opened = async {
-        let key = tracks::file_key(&state.pool, &user, id, file).await?;
+        let key = tracks::file_key(&state.pool, &user, id, &file).await?;
         let handle = state.storage.open_file(&key).await?;
         let length = handle
             .metadata()
@@ -54,9 +54,10 @@ async fn serve(
     match opened {
         Ok((key, handle, length)) => (
             [
-                (header::CONTENT_TYPE, content_type(key.as_str())),
-                (header::CONTENT_LENGTH, &length.to_string()),
-                (header::CACHE_CONTROL, "private, max-age=3600"),
+                (header::CONTENT_TYPE, content_type(key.as_str()).to_owned()),
+                (header::CONTENT_LENGTH, length.to_string()),
+                (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition(&file, key.as_str())),
             ],
             Body::from_stream(tokio_util::io::ReaderStream::new(handle)),
         )
@@ -66,6 +67,17 @@ async fn serve(
             tracing::error!(error = %err, %id, "cannot serve a track's file");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// Stems download under their own names (`vocals.wav`); the rest show in the page.
+fn disposition(file: &File, key: &str) -> String {
+    match file {
+        File::Stem(stem) => {
+            let extension = key.rsplit('.').next().unwrap_or("wav");
+            format!("attachment; filename=\"{stem}.{extension}\"")
+        }
+        File::Audio | File::Art => "inline".to_owned(),
     }
 }
 

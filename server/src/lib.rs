@@ -8,6 +8,7 @@ mod error;
 pub mod files;
 pub mod http;
 pub mod jobs;
+pub mod live;
 pub mod mail;
 pub mod rate_limit;
 pub mod secret;
@@ -21,7 +22,13 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 pub use crate::error::{Error, Result};
-use crate::{config::Config, jobs::Jobs, mail::Mailer, secret::MasterKey, storage::Storage};
+use crate::{
+    config::Config,
+    jobs::{Jobs, Workers, events::JobEvents},
+    mail::Mailer,
+    secret::MasterKey,
+    storage::Storage,
+};
 
 /// What every request handler, server function and job may reach. Cheap to clone.
 #[derive(Clone)]
@@ -31,34 +38,50 @@ pub struct AppState {
     pub storage: Storage,
     pub master_key: MasterKey,
     pub jobs: Jobs,
+    pub events: JobEvents,
     pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppState {
     /// Everything the server needs before it can take requests: the secret key, the database (migrated),
-    /// storage and the running job queues.
-    pub async fn start(config: Config) -> Result<Self> {
+    /// storage and the job queues, with their workers unless `workers` says they run elsewhere.
+    pub async fn start(config: Config, workers: Workers) -> Result<Self> {
         let pool = db::connect(&config).await?;
-        Self::with_pool(config, pool).await
+        Self::with_pool(config, pool, workers).await
     }
 
     /// As [`AppState::start`], on a pool made elsewhere (the tests' per-test databases).
-    pub async fn with_pool(config: Config, pool: PgPool) -> Result<Self> {
+    pub async fn with_pool(config: Config, pool: PgPool, workers: Workers) -> Result<Self> {
         let master_key = MasterKey::load(&config)?;
         let mailer = mail::from_config(&config)?;
         db::migrate(&pool).await?;
         auth::migrate_session_store(&pool).await?;
         let storage = Storage::open(config.files_dir()).await?;
-        let jobs = Jobs::start(&pool, &storage, &config).await?;
+        let jobs = Jobs::start(&pool, &storage, &config, workers).await?;
+        let events = JobEvents::start(&pool, jobs.shutdown_token());
         Ok(Self {
             config: Arc::new(config),
             pool,
             storage,
             master_key,
             jobs,
+            events,
             mailer,
         })
     }
+}
+
+/// Runs the job queues without the web server (`sound-forge-alchemy worker`) until Ctrl-C or SIGTERM. Any
+/// number of these may run on other machines against the same database and shared storage.
+pub async fn work(config: Config) -> Result<()> {
+    let pool = db::connect(&config).await?;
+    db::migrate(&pool).await?;
+    let storage = Storage::open(config.files_dir()).await?;
+    let jobs = Jobs::start(&pool, &storage, &config, Workers::Run).await?;
+    tracing::info!("worker running");
+    shutdown_signal().await;
+    jobs.shutdown().await;
+    Ok(())
 }
 
 /// How long requests in flight may take to finish after a shutdown signal; a client that keeps its

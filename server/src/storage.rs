@@ -117,6 +117,41 @@ impl Storage {
         }
     }
 
+    /// Removes the folder for `key` and everything in it; one already gone is not an error.
+    pub async fn delete_folder(&self, key: &StorageKey) -> Result<()> {
+        let path = self.path(key);
+        match tokio::fs::remove_dir_all(&path).await {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path)(err)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The files and folders directly in `area` that were last changed before `age` ago, as keys.
+    /// Names that are not valid keys are not ours and are left alone.
+    pub async fn older_entries(&self, area: &str, age: Duration) -> Result<Vec<StorageKey>> {
+        let dir = self.root.join(area);
+        let cutoff = SystemTime::now() - age;
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(Error::io(dir)(err)),
+        };
+        let mut old = Vec::new();
+        while let Some(entry) = entries.next_entry().await.map_err(Error::io(&dir))? {
+            let modified = entry.metadata().await.and_then(|m| m.modified());
+            let key = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| StorageKey::parse(&format!("{area}/{name}")).ok());
+            if let (Ok(time), Some(key)) = (modified, key)
+                && time < cutoff
+            {
+                old.push(key);
+            }
+        }
+        Ok(old)
+    }
+
     /// Deletes temporary files older than `age`: what a write that crashed halfway left behind. Returns
     /// how many went.
     pub async fn sweep_temp(&self, age: Duration) -> Result<usize> {

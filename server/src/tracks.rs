@@ -37,7 +37,8 @@ pub struct NewTrack {
     pub art: Option<StorageKey>,
 }
 
-/// A track as the library lists it: the row, the latest analysis job and its headline results.
+/// A track as the library lists it: the row, its latest separation and analysis jobs, the stems and the
+/// headline results.
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub id: Uuid,
@@ -54,6 +55,13 @@ pub struct Summary {
     pub analysis_error: Option<String>,
     pub tempo: Option<f64>,
     pub key: Option<String>,
+    pub separation_status: Option<String>,
+    pub separation_progress: Option<i32>,
+    pub separation_error: Option<String>,
+    pub chunks_done: Option<i32>,
+    pub chunks_total: Option<i32>,
+    /// The latest separation's stems: vocals, drums, bass, other, then any others.
+    pub stems: Vec<String>,
 }
 
 /// Inserts the track for `owner`. Runs in the caller's transaction, so that the jobs that follow are
@@ -86,13 +94,22 @@ pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
                   t.album_art_path is not null as "has_art_file!", t.duration, t.source,
                   t.inserted_at as "inserted_at: DateTime<Utc>",
                   a.status as "analysis_status?", a.progress as "analysis_progress?", a.error as "analysis_error?",
-                  r.tempo as "tempo?", r.key as "key?"
+                  r.tempo as "tempo?", r.key as "key?",
+                  p.status as "separation_status?", p.progress as "separation_progress?",
+                  p.error as "separation_error?", p.chunks_done as "chunks_done?", p.chunks_total as "chunks_total?",
+                  array(select s.stem_type from stems s where s.processing_job_id = p.id
+                        order by array_position(array['vocals', 'drums', 'bass', 'other', 'guitar', 'piano'],
+                                                s.stem_type), s.stem_type) as "stems!"
            from tracks t
            left join lateral (
                select id, status, progress, error from analysis_jobs
                where track_id = t.id order by inserted_at desc limit 1
            ) a on true
            left join analysis_results r on r.analysis_job_id = a.id
+           left join lateral (
+               select id, status, progress, error, chunks_done, chunks_total from processing_jobs
+               where track_id = t.id order by inserted_at desc limit 1
+           ) p on true
            where t.user_id = $1
            order by t.inserted_at desc"#,
         viewer.id
@@ -102,26 +119,45 @@ pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
 }
 
 /// Which of a track's files.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum File {
     Audio,
     Art,
+    /// A stem of the track's latest finished separation, by its name (`vocals`).
+    Stem(String),
 }
 
 /// The storage key of one of a track's files, if the viewer owns the track and it has that file;
 /// otherwise [`Error::NotFound`], whether the track is someone else's or does not exist.
-pub async fn file_key(pool: &PgPool, viewer: &User, id: Uuid, file: File) -> Result<StorageKey> {
-    let row = sqlx::query!(
-        "select audio_path, album_art_path from tracks where id = $1 and user_id = $2",
-        id,
-        viewer.id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(Error::NotFound)?;
+pub async fn file_key(pool: &PgPool, viewer: &User, id: Uuid, file: &File) -> Result<StorageKey> {
     let path = match file {
-        File::Audio => row.audio_path,
-        File::Art => row.album_art_path,
+        File::Audio | File::Art => {
+            let row = sqlx::query!(
+                "select audio_path, album_art_path from tracks where id = $1 and user_id = $2",
+                id,
+                viewer.id
+            )
+            .fetch_optional(pool)
+            .await?
+            .ok_or(Error::NotFound)?;
+            if matches!(file, File::Audio) {
+                row.audio_path
+            } else {
+                row.album_art_path
+            }
+        }
+        File::Stem(stem) => {
+            sqlx::query_scalar!(
+                "select s.file_path from stems s join tracks t on t.id = s.track_id
+                 where s.track_id = $1 and t.user_id = $2 and s.stem_type = $3
+                 order by s.inserted_at desc limit 1",
+                id,
+                viewer.id,
+                stem
+            )
+            .fetch_optional(pool)
+            .await?
+        }
     };
     StorageKey::parse(&path.ok_or(Error::NotFound)?)
 }

@@ -1,5 +1,5 @@
 //! `POST /upload`: audio files from the user's computer, streamed to storage (never held whole in
-//! memory), checked by decoding them, then made into tracks whose analysis starts at once.
+//! memory), checked by decoding them, then made into tracks whose separation and analysis start at once.
 
 use axum::{
     Json,
@@ -15,7 +15,6 @@ use tokio::io::AsyncRead;
 use crate::{
     AppState, Error, Result,
     auth::{AuthSession, User},
-    jobs::analysis,
     storage::StorageKey,
     tracks::{self, NewTrack, Source},
 };
@@ -104,7 +103,7 @@ async fn upload(
     (status, Json(outcomes)).into_response()
 }
 
-/// Stores one file, checks it is audio we can decode, and creates its track and analysis job.
+/// Stores one file, checks it is audio we can decode, and creates its track and pipeline jobs.
 async fn import(state: &AppState, user: &User, file: &str, field: Field<'_>) -> Result<(uuid::Uuid, String)> {
     let max = state.config.max_upload_bytes;
     let key = StorageKey::generate("audio", &extension(file))?;
@@ -166,7 +165,7 @@ async fn import(state: &AppState, user: &User, file: &str, field: Field<'_>) -> 
     };
     let mut tx = state.pool.begin().await?;
     let track_id = tracks::insert(&mut *tx, user.id, &new).await?;
-    analysis::enqueue(&state.jobs.analysis, &mut tx, track_id, user.id).await?;
+    state.jobs.enqueue_pipeline(&mut tx, track_id, user.id).await?;
     tx.commit().await?;
     tracing::info!(%track_id, user.id = %user.id, "uploaded");
     Ok((track_id, title))

@@ -16,6 +16,7 @@ use clap::Parser;
 use server::{
     AppState,
     config::Config,
+    jobs::Workers,
     mail::{Mail, Mailer},
 };
 use sqlx::{
@@ -47,7 +48,10 @@ impl Drop for TestApp {
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text, for pages and JSON.
     pub body: String,
+    /// The body as it came, for files.
+    pub bytes: axum::body::Bytes,
 }
 
 impl Reply {
@@ -73,21 +77,41 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
         test: impl AsyncFnOnce(&TestApp),
     ) {
+        Self::run_inner(options, connect, adjust, Workers::Run, test).await;
+    }
+
+    /// As [`TestApp::run_with`], serving only: the test runs the jobs' workers itself (as processes).
+    pub async fn run_without_workers(
+        options: PgPoolOptions,
+        connect: PgConnectOptions,
+        adjust: impl FnOnce(&mut Config),
+        test: impl AsyncFnOnce(&TestApp),
+    ) {
+        Self::run_inner(options, connect, adjust, Workers::None, test).await;
+    }
+
+    async fn run_inner(
+        options: PgPoolOptions,
+        connect: PgConnectOptions,
+        adjust: impl FnOnce(&mut Config),
+        workers: Workers,
+        test: impl AsyncFnOnce(&TestApp),
+    ) {
         let pool = options
             .max_connections(12)
             .connect_with(connect)
             .await
             .expect("connects to the test database");
-        let app = Self::start_with(pool.clone(), adjust).await;
+        let app = Self::start_with(pool.clone(), adjust, workers).await;
         test(&app).await;
         app.state.jobs.shutdown().await;
         drop(app);
         pool.close().await;
     }
 
-    /// The whole application on `pool`, migrated, with its queues running, and the configuration changed
-    /// by `adjust` first.
-    async fn start_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
+    /// The whole application on `pool`, migrated, with its queues, and the configuration changed by
+    /// `adjust` first.
+    async fn start_with(pool: PgPool, adjust: impl FnOnce(&mut Config), workers: Workers) -> Self {
         // Warnings and errors go to the test's captured output, shown when it fails.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -96,7 +120,9 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("a scratch data directory");
         let mut config = config(data_dir.path());
         adjust(&mut config);
-        let mut state = AppState::with_pool(config, pool).await.expect("the app starts");
+        let mut state = AppState::with_pool(config, pool, workers)
+            .await
+            .expect("the app starts");
         let outbox = Outbox::default();
         state.mailer = Arc::new(outbox.clone());
         let router = app::site::router(state.clone());
@@ -129,6 +155,7 @@ impl TestApp {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 
@@ -291,16 +318,35 @@ pub fn click_track_wav(seconds: f64, bpm: f64) -> Vec<u8> {
     wav
 }
 
-/// Waits until the track's latest analysis job has ended, and returns its status and error.
-pub async fn analysis_outcome(pool: &PgPool, track_id: uuid::Uuid) -> (String, Option<String>) {
-    for _ in 0..600 {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "select status, error from analysis_jobs where track_id = $1 order by inserted_at desc limit 1",
-        )
-        .bind(track_id)
-        .fetch_optional(pool)
-        .await
-        .expect("reads the job");
+/// A track's pipeline jobs, by the table their rows are in.
+#[derive(Debug, Clone, Copy)]
+pub enum Job {
+    Separation,
+    Analysis,
+}
+
+impl Job {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Separation => "processing_jobs",
+            Self::Analysis => "analysis_jobs",
+        }
+    }
+}
+
+/// Waits (up to two minutes) for the track's latest job of this kind to end, and returns its status and
+/// error.
+pub async fn job_outcome(pool: &PgPool, job: Job, track_id: uuid::Uuid) -> (String, Option<String>) {
+    let query = format!(
+        "select status, error from {} where track_id = $1 order by inserted_at desc limit 1",
+        job.table()
+    );
+    for _ in 0..1200 {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(&query)
+            .bind(track_id)
+            .fetch_optional(pool)
+            .await
+            .expect("reads the job");
         if let Some((status, error)) = row
             && matches!(status.as_str(), "completed" | "failed" | "cancelled")
         {
@@ -308,7 +354,7 @@ pub async fn analysis_outcome(pool: &PgPool, track_id: uuid::Uuid) -> (String, O
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("the analysis of {track_id} did not end within a minute");
+    panic!("the {job:?} job of {track_id} did not end within two minutes");
 }
 
 /// The mailer the tests use: it keeps what would have been sent.
@@ -352,14 +398,27 @@ impl Mailer for Outbox {
 
 /// A configuration for tests: defaults, with `data_dir` for files. The pool comes from the test, so the
 /// database URL here is never dialled.
+/// The separation model the tests use: a few hundred bytes with HTDemucs' inputs and outputs, whose
+/// stems are each a quarter of the mix (see audio/tests/data/separation).
+pub const TINY_MODEL: &str = "tiny-htdemucs";
+
+pub fn tiny_model_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../audio/tests/data/separation")
+}
+
 pub fn config(data_dir: &std::path::Path) -> Config {
     let data_dir = data_dir.to_str().expect("a UTF-8 temporary path");
+    let models = tiny_model_dir();
     Config::try_parse_from([
         "sfa",
         "--database-url",
         "postgres://unused",
         "--data-dir",
         data_dir,
+        "--model-dir",
+        models.to_str().expect("a UTF-8 path"),
+        "--separation-model",
+        TINY_MODEL,
     ])
     .expect("a valid test configuration")
 }

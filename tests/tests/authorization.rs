@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use integration_tests::{Client, Reply, TestApp, click_track_wav};
+use integration_tests::{Client, Job, Reply, TestApp, click_track_wav, job_outcome};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// Anyone may call these: they get or end a session, or say whether there is one.
@@ -36,8 +36,9 @@ struct Owned {
 }
 
 impl Owned {
-    /// A's rows and files, made through the app as A would.
-    async fn made_by(a: &mut Client<'_>) -> Self {
+    /// A's rows and files, made through the app as A would, with its pipeline finished so that nothing
+    /// changes on its own while B tries.
+    async fn made_by(app: &TestApp, a: &mut Client<'_>) -> Self {
         let reply = a.upload(&[("a's song.wav", &click_track_wav(2.0, 120.0))]).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let outcomes: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
@@ -46,6 +47,10 @@ impl Owned {
             .expect("a track")
             .parse()
             .expect("a UUID");
+        for job in [Job::Separation, Job::Analysis] {
+            let (status, error) = job_outcome(&app.state.pool, job, track).await;
+            assert_eq!(status, "completed", "{job:?}: {error:?}");
+        }
         Self { track }
     }
 }
@@ -55,18 +60,25 @@ fn routes_with_ids(a: &Owned) -> Vec<String> {
     vec![
         format!("/tracks/{}/audio", a.track),
         format!("/tracks/{}/art", a.track),
+        format!("/tracks/{}/stems/vocals", a.track),
     ]
 }
 
 /// Each call user B makes with user A's ids: (server function path, fields). A feature that adds a
 /// server function or route taking ids adds its calls here, and A's rows to [`Owned`].
-fn calls_with_ids(_a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
-    Vec::new()
+fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    let track = || vec![("id", a.track.to_string())];
+    vec![
+        ("/api/cancel-track-jobs", track()),
+        ("/api/retry-track-jobs", track()),
+        ("/api/delete-track", track()),
+    ]
 }
 
 /// Plausible values for every argument any server function takes; each takes what it needs, so the
 /// call reaches the session check rather than failing to parse.
-const EVERY_FIELD: [(&str, &str); 6] = [
+const EVERY_FIELD: [(&str, &str); 7] = [
+    ("id", "00000000-0000-4000-8000-000000000000"),
     ("email", "a@example.org"),
     ("password", "velvet thunder orchard"),
     ("current_password", "velvet thunder orchard"),
@@ -86,7 +98,9 @@ async fn snapshot(pool: &sqlx::PgPool) -> String {
         "select concat_ws('|', (select count(*) from users), (select count(*) from tracks),
             (select count(*) from stems), (select count(*) from download_jobs),
             (select count(*) from processing_jobs), (select count(*) from analysis_jobs),
-            (select count(*) from llm_providers), (select max(updated_at)::text from users))",
+            (select count(*) from llm_providers), (select max(updated_at)::text from users),
+            (select string_agg(status || progress, ',' order by id) from processing_jobs),
+            (select string_agg(status || progress, ',' order by id) from analysis_jobs))",
     )
     .fetch_one(pool)
     .await
@@ -145,7 +159,7 @@ async fn without_a_session_only_public_server_functions_answer(
 async fn another_users_ids_answer_404_and_change_nothing(options: PgPoolOptions, connect: PgConnectOptions) {
     TestApp::run(options, connect, async |app| {
         let mut a = app.signed_in("a@example.org", "velvet thunder orchard").await;
-        let owned = Owned::made_by(&mut a).await;
+        let owned = Owned::made_by(app, &mut a).await;
         for route in routes_with_ids(&owned) {
             assert_ne!(
                 a.get(&route).await.status,

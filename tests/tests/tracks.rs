@@ -1,7 +1,7 @@
 //! Uploads through the real router, analysed by the real worker on the real queue.
 
 use axum::http::StatusCode;
-use integration_tests::{TestApp, analysis_outcome, click_track_wav};
+use integration_tests::{Job, TestApp, click_track_wav, job_outcome};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
@@ -36,7 +36,7 @@ async fn an_uploaded_song_becomes_a_track_and_is_analysed(options: PgPoolOptions
             ("My Click Track", "upload", 12)
         );
 
-        let (status, error) = analysis_outcome(&app.state.pool, id).await;
+        let (status, error) = job_outcome(&app.state.pool, Job::Analysis, id).await;
         assert_eq!(status, "completed", "{error:?}");
         let (tempo, key, features): (f64, String, serde_json::Value) =
             sqlx::query_as("select tempo, key, features from analysis_results where track_id = $1")

@@ -1,4 +1,5 @@
-//! The user's tracks, as the library shows them.
+//! The user's tracks, as the library shows them, and what a user may do to one: cancel or retry its
+//! jobs, or delete it.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,12 +23,33 @@ pub struct TrackCard {
     pub analysis_error: Option<String>,
     pub tempo: Option<f64>,
     pub key: Option<String>,
+    /// The same for the stem separation.
+    pub separation_status: Option<String>,
+    pub separation_progress: i32,
+    pub separation_error: Option<String>,
+    /// Chunks done and in all, once the separation has started.
+    pub chunks: Option<(i32, i32)>,
+    /// The finished stems' names; each downloads from `/tracks/{id}/stems/{name}`.
+    pub stems: Vec<String>,
+}
+
+fn active(status: Option<&str>) -> bool {
+    matches!(status, Some("queued" | "processing"))
+}
+
+fn stopped(status: Option<&str>) -> bool {
+    matches!(status, Some("failed" | "cancelled"))
 }
 
 impl TrackCard {
     /// Whether a job on this track is still moving, so the page keeps refreshing.
     pub fn busy(&self) -> bool {
-        matches!(self.analysis_status.as_deref(), Some("queued" | "processing"))
+        active(self.analysis_status.as_deref()) || active(self.separation_status.as_deref())
+    }
+
+    /// Whether a job failed or was cancelled, so there is something to retry.
+    pub fn retryable(&self) -> bool {
+        stopped(self.analysis_status.as_deref()) || stopped(self.separation_status.as_deref())
     }
 }
 
@@ -53,6 +75,51 @@ pub async fn list_tracks() -> Result<Vec<TrackCard>, AppError> {
             analysis_error: track.analysis_error,
             tempo: track.tempo,
             key: track.key,
+            separation_status: track.separation_status,
+            separation_progress: track.separation_progress.unwrap_or(0),
+            separation_error: track.separation_error,
+            chunks: track
+                .chunks_total
+                .map(|total| (track.chunks_done.unwrap_or(0), total)),
+            stems: track.stems,
         })
         .collect())
+}
+
+#[cfg(feature = "ssr")]
+fn track_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    // A malformed id is as unknown as someone else's.
+    id.parse().map_err(|_| fail(server::Error::NotFound))
+}
+
+/// Stops the track's queued and running jobs; finished work is kept for a retry.
+#[server(endpoint = "cancel-track-jobs")]
+pub async fn cancel_track_jobs(id: String) -> Result<(), AppError> {
+    let user = user().await?;
+    server::jobs::control::cancel(&state()?.pool, &user, track_id(&id)?)
+        .await
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// Runs the track's failed or cancelled jobs again; a separation resumes where it stopped.
+#[server(endpoint = "retry-track-jobs")]
+pub async fn retry_track_jobs(id: String) -> Result<(), AppError> {
+    let user = user().await?;
+    let state = state()?;
+    server::jobs::control::retry(&state.jobs, &state.pool, &user, track_id(&id)?)
+        .await
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// Deletes the track with its stems, analysis and files.
+#[server(endpoint = "delete-track")]
+pub async fn delete_track(id: String) -> Result<(), AppError> {
+    let user = user().await?;
+    let state = state()?;
+    server::jobs::control::delete_track(&state.pool, &state.storage, &user, track_id(&id)?)
+        .await
+        .map_err(fail)?;
+    Ok(())
 }

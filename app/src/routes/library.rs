@@ -1,34 +1,26 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::tracks::{TrackCard, list_tracks};
+use crate::api::tracks::{TrackCard, cancel_track_jobs, delete_track, list_tracks, retry_track_jobs};
+
+type Tracks = Resource<Result<Vec<TrackCard>, crate::error::AppError>>;
 
 /// The user's tracks, newest first, with the upload box. Until the first import, a welcome that says
-/// what the app will do with one.
+/// what the app will do with one. Job progress arrives live (see `live`).
 #[component]
 pub fn LibraryPage() -> impl IntoView {
-    let tracks = Resource::new(|| (), |_| list_tracks());
-    // While an analysis is running, look again every two seconds (the browser only).
+    let tracks: Tracks = Resource::new(|| (), |_| list_tracks());
     #[cfg(feature = "hydrate")]
-    {
-        let busy = move || {
+    crate::live::follow(
+        move || tracks.refetch(),
+        move || {
             tracks
-                .get()
+                .get_untracked()
                 .and_then(Result::ok)
                 .is_some_and(|list| list.iter().any(TrackCard::busy))
-        };
-        let handle = set_interval_with_handle(
-            move || {
-                if busy() {
-                    tracks.refetch();
-                }
-            },
-            std::time::Duration::from_secs(2),
-        );
-        if let Ok(handle) = handle {
-            on_cleanup(move || handle.clear());
-        }
-    }
+        },
+    );
+    let listed = move || tracks.get().and_then(Result::ok).unwrap_or_default();
     view! {
         <Title text="Library" />
         <h1>"Library"</h1>
@@ -38,14 +30,16 @@ pub fn LibraryPage() -> impl IntoView {
                 tracks.get().map(|result| match result {
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <EmptyLibrary /> }.into_any(),
-                    Ok(list) => view! {
-                        <ul class="track-list" aria-label="Your tracks">
-                            {list.into_iter().map(|track| view! { <TrackRow track /> }).collect_view()}
-                        </ul>
-                    }
-                    .into_any(),
+                    Ok(_) => ().into_any(),
                 })
             }}
+            <ul class="track-list" aria-label="Your tracks">
+                // A row is rebuilt only when something on it changed, so a stem playing in one row keeps
+                // playing while another row's progress moves.
+                <For each=listed key=|track| format!("{track:?}") let:track>
+                    <TrackRow track tracks />
+                </For>
+            </ul>
         </Transition>
     }
 }
@@ -63,24 +57,73 @@ fn UploadBox() -> impl IntoView {
     }
 }
 
+/// One line about a job: what it is doing, or what went wrong.
+fn stage(job: &str, status: Option<&str>, error: Option<&str>, running: String) -> String {
+    match (status, error) {
+        (Some("failed"), Some(error)) => format!("{job} failed: {error}"),
+        (Some("failed"), None) => format!("{job} failed"),
+        (Some("cancelled"), _) => format!("{job} cancelled"),
+        (Some("processing"), _) => running,
+        (Some("queued"), Some(note)) => format!("{job} waiting to run again. {note}"),
+        (Some("queued"), None) => format!("{job} waiting to start"),
+        _ => String::new(),
+    }
+}
+
 #[component]
-fn TrackRow(track: TrackCard) -> impl IntoView {
+fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
     let byline = [track.artist.clone(), track.album.clone()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-    let stage = match (track.analysis_status.as_deref(), &track.analysis_error) {
-        (Some("failed"), Some(error)) => format!("Analysis failed: {error}"),
-        (Some("failed"), None) => "Analysis failed".to_owned(),
-        (Some("completed"), _) => "Analysed".to_owned(),
-        (Some("processing"), _) => format!("Analysing… {}%", track.analysis_progress),
-        (Some("queued"), _) => "Waiting to analyse".to_owned(),
-        (Some("cancelled"), _) => "Analysis cancelled".to_owned(),
-        _ => "Imported".to_owned(),
+    let separation = match (track.separation_status.as_deref(), track.chunks) {
+        (Some("completed"), _) => format!("Stems ready ({})", track.stems.len()),
+        (status, chunks) => stage(
+            "Separation",
+            status,
+            track.separation_error.as_deref(),
+            match chunks {
+                Some((done, total)) => format!("Separating stems… chunk {done} of {total}"),
+                None => "Separating stems… starting".to_owned(),
+            },
+        ),
     };
-    let failed = track.analysis_status.as_deref() == Some("failed");
-    let busy = track.busy();
+    let analysis = match track.analysis_status.as_deref() {
+        Some("completed") => "Analysed".to_owned(),
+        status => stage(
+            "Analysis",
+            status,
+            track.analysis_error.as_deref(),
+            format!("Analysing… {}%", track.analysis_progress),
+        ),
+    };
+    let separation_failed = track.separation_status.as_deref() == Some("failed");
+    let analysis_failed = track.analysis_status.as_deref() == Some("failed");
+    let separating = matches!(track.separation_status.as_deref(), Some("queued" | "processing"));
+    let analysing = matches!(track.analysis_status.as_deref(), Some("queued" | "processing"));
+    let id = StoredValue::new(track.id.clone());
+    let act = Action::new(move |(what, id): &(Act, String)| {
+        let (what, id) = (*what, id.clone());
+        async move {
+            let done = match what {
+                Act::Cancel => cancel_track_jobs(id).await,
+                Act::Retry => retry_track_jobs(id).await,
+                Act::Delete => delete_track(id).await,
+            };
+            if done.is_ok() {
+                tracks.refetch();
+            }
+            done
+        }
+    });
+    let confirming = RwSignal::new(false);
+    let run = move |what: Act| {
+        move |_| {
+            act.dispatch((what, id.get_value()));
+        }
+    };
+    let title = track.title.clone();
     view! {
         <li class="track-row" data-track-id=track.id.clone()>
             {match track.art_url.clone() {
@@ -105,14 +148,82 @@ fn TrackRow(track: TrackCard) -> impl IntoView {
                     <dd class="track-key">{track.key.clone().unwrap_or_else(|| "–".into())}</dd>
                 </div>
             </dl>
-            <p class="track-stage" class:failed=failed role="status">
-                {stage}
-                <Show when=move || busy>
-                    <progress max="100" value=track.analysis_progress aria-label="Analysis progress"></progress>
+            <div class="track-jobs">
+                <p class="track-stage track-separation" class:failed=separation_failed role="status">
+                    {separation}
+                    <Show when=move || separating>
+                        <progress max="100" value=track.separation_progress aria-label="Separation progress"></progress>
+                    </Show>
+                </p>
+                <p class="track-stage track-analysis" class:failed=analysis_failed role="status">
+                    {analysis}
+                    <Show when=move || analysing>
+                        <progress max="100" value=track.analysis_progress aria-label="Analysis progress"></progress>
+                    </Show>
+                </p>
+            </div>
+            <Stems id=track.id.clone() stems=track.stems.clone() />
+            <div class="track-actions">
+                <Show when=move || separating || analysing>
+                    <button class="button secondary" on:click=run(Act::Cancel)>"Cancel"</button>
                 </Show>
-            </p>
+                <Show when={
+                    let retryable = track.retryable();
+                    move || retryable
+                }>
+                    <button class="button secondary" on:click=run(Act::Retry)>"Retry"</button>
+                </Show>
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || view! {
+                        <button class="button secondary" on:click=move |_| confirming.set(true)>"Delete"</button>
+                    }
+                >
+                    <span class="confirm">
+                        {format!("Delete “{title}” and its stems?")}
+                        <button class="button danger" on:click=run(Act::Delete)>"Delete"</button>
+                        <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    </span>
+                </Show>
+                {move || {
+                    act.value().get().and_then(Result::err).map(|err| {
+                        view! { <p class="form-error" role="alert">{err.to_string()}</p> }
+                    })
+                }}
+            </div>
         </li>
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    Cancel,
+    Retry,
+    Delete,
+}
+
+/// The finished stems: listen to each, or download it.
+#[component]
+fn Stems(id: String, stems: Vec<String>) -> impl IntoView {
+    (!stems.is_empty()).then(|| {
+        view! {
+            <ul class="stems" aria-label="Stems">
+                {stems
+                    .into_iter()
+                    .map(|stem| {
+                        let url = format!("/tracks/{id}/stems/{stem}");
+                        view! {
+                            <li class="stem">
+                                <span class="stem-name">{stem.clone()}</span>
+                                <audio controls preload="none" src=url.clone() aria-label=format!("Play the {stem} stem")></audio>
+                                <a class="stem-download" href=url download=format!("{stem}.wav")>"Download"</a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    })
 }
 
 fn format_duration(seconds: i32) -> String {

@@ -34,6 +34,7 @@ pub fn router(state: AppState, site: Router, public: auth::PublicPaths) -> Route
         .route("/health", get(health))
         .merge(crate::upload::routes(&state))
         .merge(crate::files::routes())
+        .merge(crate::live::routes())
         .with_state(state.clone())
         .merge(site)
         .layer(

@@ -2,9 +2,19 @@
 //!
 //! Each job kind lives in its own module and is built once at start. [`Jobs`] runs their workers and
 //! schedulers until shutdown and tells `/health` whether they are still alive.
+//!
+//! An import queues its pipeline in the transaction that creates the track: separation and analysis, in
+//! parallel, both from the mix. Analysis takes seconds and separation minutes, so the user reads tempo and
+//! key long before the stems are done; and on the mix our tempo already scores 1.000 (Acc1, 60 files), so
+//! waiting for a drum stem could not make it better (see the README's benchmarks).
 
 pub mod analysis;
+pub mod control;
+pub mod events;
 pub mod maintenance;
+pub mod processing;
+mod row;
+mod runner;
 
 use std::{sync::Arc, time::Duration};
 
@@ -12,7 +22,11 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use underway::Job;
+use uuid::Uuid;
 
+pub use self::row::Kind;
+pub use self::runner::Report;
+use self::runner::{JobQueue, Settings, Work};
 use crate::{Result, config::Config, storage::Storage};
 
 /// How long shutdown waits for running steps before leaving them to be picked up again after restart.
@@ -21,27 +35,49 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Each running loop, by name.
 type Loops = Vec<(&'static str, JoinHandle<()>)>;
 
+/// Whether this process runs the queues' workers, or only queues work for others to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    Run,
+    None,
+}
+
 /// The job kinds that requests queue, and the running queue loops.
 #[derive(Clone)]
 pub struct Jobs {
-    pub analysis: analysis::AnalysisJob,
+    pub processing: processing::ProcessingQueue,
+    pub analysis: analysis::AnalysisQueue,
+    separation_model: Arc<str>,
+    workers: Workers,
     shutdown: CancellationToken,
     loops: Arc<std::sync::Mutex<Loops>>,
 }
 
 impl Jobs {
-    /// Builds every job, schedules the periodic ones and starts their workers.
-    pub async fn start(pool: &PgPool, storage: &Storage, config: &Config) -> Result<Self> {
+    /// Builds every job and, unless told not to, schedules the periodic ones and starts the workers.
+    pub async fn start(pool: &PgPool, storage: &Storage, config: &Config, workers: Workers) -> Result<Self> {
         let limits = sfa_audio::Limits {
             max_bytes: config.max_upload_bytes,
             ..sfa_audio::Limits::default()
         };
+        let settings = Settings {
+            heartbeat: Duration::from_secs(config.job_heartbeat_secs),
+            stall: Duration::from_secs(config.job_stall_secs),
+        };
+        let separation = processing::Separation::new(storage, config.models_dir(), limits);
         let jobs = Self {
-            analysis: analysis::build(pool, storage, limits).await?,
+            processing: JobQueue::build(separation, pool, settings).await?,
+            analysis: JobQueue::build(analysis::Analysis::new(storage, limits), pool, settings).await?,
+            separation_model: config.separation_model.as_str().into(),
+            workers,
             shutdown: CancellationToken::new(),
             loops: Arc::default(),
         };
-        jobs.run_worker(&jobs.analysis);
+        if workers == Workers::None {
+            return Ok(jobs);
+        }
+        jobs.run_queue(&jobs.processing, config.separation_workers, settings.heartbeat);
+        jobs.run_queue(&jobs.analysis, config.analysis_workers, settings.heartbeat);
         let maintenance = maintenance::build(pool, storage).await?;
         maintenance::schedule(&maintenance).await?;
         jobs.run_worker(&maintenance);
@@ -56,6 +92,31 @@ impl Jobs {
             }
         });
         Ok(jobs)
+    }
+
+    /// Queues the pipeline for a track that has its audio, in the caller's transaction: separation with
+    /// the configured model, and analysis of the mix.
+    pub async fn enqueue_pipeline(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        track_id: Uuid,
+        owner: Uuid,
+    ) -> Result<()> {
+        processing::enqueue(&self.processing, tx, track_id, owner, &self.separation_model).await?;
+        analysis::enqueue(&self.analysis, tx, track_id, owner).await?;
+        Ok(())
+    }
+
+    /// Runs a pipeline queue's worker, `concurrency` jobs at a time, until [`Jobs::shutdown`]. New jobs
+    /// arrive by notification; the worker also looks every `heartbeat` for jobs whose worker died, which
+    /// nothing announces.
+    fn run_queue<W: Work + Clone>(&self, queue: &JobQueue<W>, concurrency: u16, heartbeat: Duration) {
+        let mut worker = queue.worker(concurrency.into());
+        worker.set_shutdown_token(self.shutdown.clone());
+        let every = jiff::Span::new().seconds(heartbeat.as_secs().max(1) as i64);
+        self.spawn(W::KIND.queue(), async move {
+            worker.run_every(every).await.map_err(|err| err.to_string())
+        });
     }
 
     /// Runs the job's worker until [`Jobs::shutdown`], which lets it finish the step in hand.
@@ -102,10 +163,16 @@ impl Jobs {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// True while every worker, scheduler and clean-up loop is running.
+    /// True while every worker, scheduler and clean-up loop is running (or this process runs none).
     pub fn running(&self) -> bool {
         let loops = self.lock();
-        !loops.is_empty() && loops.iter().all(|(_, handle)| !handle.is_finished())
+        self.workers == Workers::None
+            || (!loops.is_empty() && loops.iter().all(|(_, handle)| !handle.is_finished()))
+    }
+
+    /// Cancelled when the queues shut down: for loops that live as long as they do.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
     }
 
     /// Asks every loop to stop, without waiting.

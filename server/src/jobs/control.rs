@@ -1,0 +1,116 @@
+//! What a user may do to their track's jobs: cancel them, retry them, or delete the track with everything
+//! it has. Every function takes the owner and answers [`Error::NotFound`] for anyone else's track.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Jobs;
+use crate::{
+    Error, Result,
+    auth::User,
+    storage::{Storage, StorageKey},
+};
+
+async fn owned(db: &mut sqlx::PgConnection, owner: &User, track_id: Uuid) -> Result<()> {
+    let found = sqlx::query_scalar!(
+        "select id from tracks where id = $1 and user_id = $2 for update",
+        track_id,
+        owner.id
+    )
+    .fetch_optional(db)
+    .await?;
+    found.map(|_| ()).ok_or(Error::NotFound)
+}
+
+/// Cancels the track's queued and running jobs. Running work stops at its next chunk; what it finished
+/// stays, so a retry resumes there. Returns how many jobs were cancelled.
+pub async fn cancel(pool: &PgPool, owner: &User, track_id: Uuid) -> Result<i64> {
+    let mut tx = pool.begin().await?;
+    owned(&mut tx, owner, track_id).await?;
+    let cancelled = sqlx::query_scalar!(
+        r#"with processing as (
+               update processing_jobs set status = 'cancelled', error = null
+               where track_id = $1 and status in ('queued', 'processing') returning id
+           ), analysis as (
+               update analysis_jobs set status = 'cancelled', error = null
+               where track_id = $1 and status in ('queued', 'processing') returning id
+           )
+           select (select count(*) from processing) + (select count(*) from analysis) as "count!""#,
+        track_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(cancelled)
+}
+
+/// Queues again the track's latest separation and analysis if they failed or were cancelled. A separation
+/// resumes from its last finished chunk. Returns how many jobs were queued.
+pub async fn retry(jobs: &Jobs, pool: &PgPool, owner: &User, track_id: Uuid) -> Result<usize> {
+    let mut tx = pool.begin().await?;
+    owned(&mut tx, owner, track_id).await?;
+    let processing = sqlx::query_scalar!(
+        "update processing_jobs set status = 'queued', error = null, attempts = 0
+         where id = (select id from processing_jobs where track_id = $1 order by inserted_at desc limit 1)
+           and status in ('failed', 'cancelled')
+         returning id",
+        track_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let analysis = sqlx::query_scalar!(
+        "update analysis_jobs set status = 'queued', error = null, attempts = 0, progress = 0
+         where id = (select id from analysis_jobs where track_id = $1 order by inserted_at desc limit 1)
+           and status in ('failed', 'cancelled')
+         returning id",
+        track_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = processing {
+        jobs.processing.enqueue(&mut tx, id).await?;
+    }
+    if let Some(id) = analysis {
+        jobs.analysis.enqueue(&mut tx, id).await?;
+    }
+    tx.commit().await?;
+    let queued = usize::from(processing.is_some()) + usize::from(analysis.is_some());
+    if queued == 0 {
+        return Err(Error::Invalid(
+            "Nothing to retry: this track has no failed or cancelled job.".into(),
+        ));
+    }
+    Ok(queued)
+}
+
+/// Deletes the track, its jobs, stems and analysis, then its files. Work still running on it notices
+/// that its row is gone and stops; a file left behind by a crash here is swept later as an orphan.
+pub async fn delete_track(pool: &PgPool, storage: &Storage, owner: &User, track_id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    owned(&mut tx, owner, track_id).await?;
+    let files = sqlx::query_scalar!(
+        r#"select path as "path!" from (
+               select audio_path as path from tracks where id = $1
+               union all select album_art_path from tracks where id = $1
+               union all select output_path from processing_jobs where track_id = $1
+           ) files where path is not null"#,
+        track_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query!("delete from tracks where id = $1", track_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    for path in files {
+        let removed = match StorageKey::parse(&path) {
+            Ok(key) if key.as_str().starts_with("stems/") => storage.delete_folder(&key).await,
+            Ok(key) => storage.delete(&key).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = removed {
+            tracing::warn!(error = %err, %track_id, "a deleted track's file stays for the orphan sweep");
+        }
+    }
+    Ok(())
+}
