@@ -16,7 +16,7 @@ use symphonia::core::{
     meta::{MetadataOptions, MetadataRevision, StandardTag, StandardVisualKey},
 };
 
-use crate::{Audio, Error, mp4_edits};
+use crate::{Audio, Error, mp4_edits, sniff};
 
 /// What a decode may cost, from the server's configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,6 +80,7 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
     }
     // A read error here surfaces again, and is reported, when symphonia reads the same bytes.
     let trim = mp4_edits::read_trim(&mut source).ok().flatten();
+    let head = sniff::head(&mut source).unwrap_or_default();
     let stream = MediaSourceStream::new(Box::new(source), Default::default());
     let mut reader = symphonia::default::get_probe()
         .probe(
@@ -92,7 +93,9 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
             SymphoniaError::IoError(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
                 Error::Truncated
             }
-            _ => Error::UnknownFormat,
+            _ => Error::UnknownFormat {
+                looks_like: sniff::looks_like(&head),
+            },
         })?;
     let container = reader.format_info().short_name.to_owned();
     let track = reader

@@ -9,11 +9,9 @@ pub enum Error {
     PartialFrame { samples: usize, channels: u16 },
     #[error("the file is empty")]
     Empty,
-    #[error(
-        "this is not an audio file we can read; we read WAV, AIFF, FLAC, MP3, Ogg Vorbis, and AAC or ALAC in \
-         MP4/M4A"
-    )]
-    UnknownFormat,
+    /// `looks_like` names what the file is instead, when its first bytes tell (see `sniff`).
+    #[error("{}", unknown_format(*.looks_like))]
+    UnknownFormat { looks_like: Option<&'static str> },
     #[error("the file holds no audio track")]
     NoAudioTrack,
     #[error(
@@ -39,4 +37,12 @@ pub enum Error {
     Output(String),
     #[error("the separation was cancelled")]
     Cancelled,
+}
+
+fn unknown_format(looks_like: Option<&str>) -> String {
+    const READ: &str = "we read WAV, AIFF, FLAC, MP3, Ogg Vorbis, and AAC or ALAC in MP4/M4A";
+    match looks_like {
+        Some(what) => format!("this is {what}, not audio; {READ}"),
+        None => format!("this is not an audio file we can read; {READ}"),
+    }
 }

@@ -19,6 +19,7 @@ pub mod onset;
 pub mod overview;
 pub mod resample;
 pub mod separate;
+pub mod sniff;
 pub mod spectral;
 mod stats;
 pub mod stft;

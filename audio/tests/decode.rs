@@ -161,7 +161,10 @@ fn truncated_files_give_errors_or_what_is_there_never_a_panic() {
                 Err(err) => assert!(
                     matches!(
                         err,
-                        Error::Truncated | Error::Corrupt(_) | Error::UnknownFormat | Error::NoAudioTrack
+                        Error::Truncated
+                            | Error::Corrupt(_)
+                            | Error::UnknownFormat { .. }
+                            | Error::NoAudioTrack
                     ),
                     "{name} cut at {keep}: {err:?}"
                 ),
@@ -177,6 +180,23 @@ fn a_header_that_promises_more_than_the_file_holds_is_truncated() {
     assert_eq!(
         decode(std::io::Cursor::new(cut), &Limits::default()).err(),
         Some(Error::Truncated)
+    );
+}
+
+#[test]
+fn a_picture_is_refused_in_words_that_say_it_is_one() {
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".repeat(20);
+    let err = decode(std::io::Cursor::new(png), &Limits::default()).expect_err("a PNG is not audio");
+    assert_eq!(
+        err,
+        Error::UnknownFormat {
+            looks_like: Some("a PNG image")
+        }
+    );
+    assert!(
+        err.to_string()
+            .starts_with("this is a PNG image, not audio; we read WAV"),
+        "{err}"
     );
 }
 

@@ -11,11 +11,14 @@ test('an uploaded song appears with its title, artist and cover from the tags, t
   await waitForHydration(page);
   await expect(page.getByRole('heading', { name: 'Your library is empty' })).toBeVisible();
 
+  // Once the page is scripted, picking files sends them, one by one, each with its own line.
   await page.getByLabel('Add audio files').setInputFiles([
     path.join(fixtures, 'mp3-cbr-id3-cover-stereo-44100.mp3'),
     path.join(fixtures, 'flac-s16-stereo-44100.flac'),
   ]);
-  await page.getByRole('button', { name: 'Upload' }).click();
+  const uploads = page.getByRole('list', { name: 'Uploads' });
+  await expect(uploads.locator('[data-file="mp3-cbr-id3-cover-stereo-44100.mp3"]')).toContainText('Added “Tone Study”');
+  await expect(uploads.locator('[data-file="flac-s16-stereo-44100.flac"]')).toContainText('Added “flac-s16-stereo-44100”');
 
   const tracks = page.getByRole('list', { name: 'Your tracks' });
   const tagged = tracks.getByRole('listitem').filter({ hasText: 'Tone Study' });

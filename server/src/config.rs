@@ -105,6 +105,45 @@ pub struct Config {
     #[arg(long, env = "SFA_JOB_HEARTBEAT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub job_heartbeat_secs: u64,
 
+    /// Downloads (audio links, the audio resolver) one process runs at once.
+    #[arg(long, env = "SFA_DOWNLOAD_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub download_workers: u16,
+
+    /// Let audio links reach private, loopback and link-local addresses. Off by default, so a user's link
+    /// cannot make the server fetch from its own network; the tests turn it on for their local servers.
+    #[arg(long, env = "SFA_ALLOW_PRIVATE_URLS", default_value_t = false)]
+    pub allow_private_urls: bool,
+
+    /// The Spotify app's client id and secret (client-credentials flow), for importing Spotify links.
+    /// Without them the import box says Spotify import is not configured.
+    #[arg(long, env = "SFA_SPOTIFY_CLIENT_ID")]
+    pub spotify_client_id: Option<String>,
+
+    #[arg(long, env = "SFA_SPOTIFY_CLIENT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub spotify_client_secret: Option<SecretString>,
+
+    /// Spotify's Web API and accounts service; the tests point them at a local stand-in.
+    #[arg(
+        long,
+        env = "SFA_SPOTIFY_API_URL",
+        default_value = "https://api.spotify.com/v1"
+    )]
+    pub spotify_api_url: String,
+
+    #[arg(
+        long,
+        env = "SFA_SPOTIFY_ACCOUNTS_URL",
+        default_value = "https://accounts.spotify.com"
+    )]
+    pub spotify_accounts_url: String,
+
+    /// A command that finds the audio of a Spotify track and writes it to `{output}`, such as
+    /// `yt-dlp -x -o {output}.%(ext)s "ytsearch1:{artist} - {title}"`. Placeholders: `{title}`, `{artist}`,
+    /// `{album}`, `{duration}` (seconds), `{isrc}`, `{output}`. Run without a shell, one argument per word;
+    /// a placeholder never splits an argument. Unset, Spotify tracks wait for an attached file.
+    #[arg(long, env = "SFA_AUDIO_RESOLVER")]
+    pub audio_resolver: Option<String>,
+
     /// A session unused for this many days ends.
     #[arg(long, env = "SFA_SESSION_IDLE_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_idle_days: u32,

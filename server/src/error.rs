@@ -57,6 +57,10 @@ pub enum Error {
     /// A user cancelled the job, or deleted its track, while it ran.
     #[error("cancelled")]
     Cancelled,
+    /// A service we fetch from (a link's server, Spotify) failed in a way that may pass; the text says
+    /// what happened, for the user. Retried before it is final.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A job's work reported no progress for this long, and was stopped.
     #[error("no progress for {0:?}")]
     Stalled(Duration),
@@ -71,7 +75,7 @@ impl Error {
     /// What the user may read about this error.
     pub fn public_message(&self) -> String {
         match self {
-            Self::Invalid(why) => why.clone(),
+            Self::Invalid(why) | Self::Unavailable(why) => why.clone(),
             Self::EmailTaken => {
                 "An account with this email already exists. Log in, or reset its password.".into()
             }
@@ -128,7 +132,7 @@ fn audio_is_users(err: &sfa_audio::Error) -> bool {
             | Audio::ZeroSampleRate
             | Audio::PartialFrame { .. }
             | Audio::Empty
-            | Audio::UnknownFormat
+            | Audio::UnknownFormat { .. }
             | Audio::NoAudioTrack
             | Audio::UnsupportedCodec { .. }
             | Audio::Truncated

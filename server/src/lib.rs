@@ -7,9 +7,13 @@ pub mod db;
 mod error;
 pub mod files;
 pub mod http;
+pub mod http_client;
+pub mod import;
+pub mod intake;
 pub mod jobs;
 pub mod live;
 pub mod mail;
+pub mod metered;
 pub mod rate_limit;
 pub mod secret;
 pub mod storage;
@@ -24,6 +28,8 @@ use sqlx::PgPool;
 pub use crate::error::{Error, Result};
 use crate::{
     config::Config,
+    http_client::HttpClients,
+    import::Importer,
     jobs::{Jobs, Workers, events::JobEvents},
     mail::Mailer,
     secret::MasterKey,
@@ -38,6 +44,7 @@ pub struct AppState {
     pub storage: Storage,
     pub master_key: MasterKey,
     pub jobs: Jobs,
+    pub importer: Importer,
     pub events: JobEvents,
     pub mailer: Arc<dyn Mailer>,
 }
@@ -57,7 +64,9 @@ impl AppState {
         db::migrate(&pool).await?;
         auth::migrate_session_store(&pool).await?;
         let storage = Storage::open(config.files_dir()).await?;
-        let jobs = Jobs::start(&pool, &storage, &config, workers).await?;
+        let http = HttpClients::new(config.allow_private_urls)?;
+        let jobs = Jobs::start(&pool, &storage, &http, &config, workers).await?;
+        let importer = Importer::new(&config, &http);
         let events = JobEvents::start(&pool, jobs.shutdown_token());
         Ok(Self {
             config: Arc::new(config),
@@ -65,6 +74,7 @@ impl AppState {
             storage,
             master_key,
             jobs,
+            importer,
             events,
             mailer,
         })
@@ -77,7 +87,8 @@ pub async fn work(config: Config) -> Result<()> {
     let pool = db::connect(&config).await?;
     db::migrate(&pool).await?;
     let storage = Storage::open(config.files_dir()).await?;
-    let jobs = Jobs::start(&pool, &storage, &config, Workers::Run).await?;
+    let http = HttpClients::new(config.allow_private_urls)?;
+    let jobs = Jobs::start(&pool, &storage, &http, &config, Workers::Run).await?;
     tracing::info!("worker running");
     shutdown_signal().await;
     jobs.shutdown().await;

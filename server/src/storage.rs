@@ -152,21 +152,56 @@ impl Storage {
         Ok(old)
     }
 
-    /// Deletes temporary files older than `age`: what a write that crashed halfway left behind. Returns
-    /// how many went.
+    /// A fresh, empty folder among the temporary files, for work that writes files of its own (the
+    /// audio resolver). Remove it when done; one a crash leaves behind goes with the temporary files.
+    pub async fn scratch_folder(&self) -> Result<Scratch> {
+        let path = self.root.join(TEMP_DIR).join(Uuid::new_v4().to_string());
+        tokio::fs::create_dir(&path).await.map_err(Error::io(&path))?;
+        Ok(Scratch { path })
+    }
+
+    /// Deletes temporary files and scratch folders older than `age`: what a write or a job that crashed
+    /// halfway left behind. Returns how many went.
     pub async fn sweep_temp(&self, age: Duration) -> Result<usize> {
         let dir = self.root.join(TEMP_DIR);
         let cutoff = SystemTime::now() - age;
         let mut entries = tokio::fs::read_dir(&dir).await.map_err(Error::io(&dir))?;
         let mut removed = 0;
         while let Some(entry) = entries.next_entry().await.map_err(Error::io(&dir))? {
-            let modified = entry.metadata().await.and_then(|m| m.modified());
-            if matches!(modified, Ok(time) if time < cutoff) {
-                remove_if_present(&entry.path()).await;
+            let Ok(metadata) = entry.metadata().await else {
+                continue;
+            };
+            if metadata.modified().is_ok_and(|time| time < cutoff) {
+                if metadata.is_dir() {
+                    Scratch { path: entry.path() }.remove().await;
+                } else {
+                    remove_if_present(&entry.path()).await;
+                }
                 removed += 1;
             }
         }
         Ok(removed)
+    }
+}
+
+/// A scratch folder from [`Storage::scratch_folder`].
+#[derive(Debug)]
+pub struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes the folder and what is in it.
+    pub async fn remove(self) {
+        if let Err(err) = tokio::fs::remove_dir_all(&self.path).await
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.path.display(), error = %err, "could not remove a scratch folder");
+        }
     }
 }
 

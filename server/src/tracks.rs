@@ -7,9 +7,10 @@ use uuid::Uuid;
 use crate::{Error, Result, auth::User, storage::StorageKey};
 
 /// Where a track came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
     Spotify,
+    #[default]
     Upload,
     Url,
 }
@@ -25,7 +26,7 @@ impl Source {
 }
 
 /// What an import knows about a new track.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewTrack {
     pub title: String,
     pub artist: Option<String>,
@@ -35,6 +36,11 @@ pub struct NewTrack {
     pub audio: Option<StorageKey>,
     /// Cover art from the file's tags, stored by us.
     pub art: Option<StorageKey>,
+    /// Cover art elsewhere (Spotify's image server).
+    pub art_url: Option<String>,
+    pub spotify_id: Option<String>,
+    pub spotify_url: Option<String>,
+    pub isrc: Option<String>,
 }
 
 /// A track as the library lists it: the row, its latest separation and analysis jobs, the stems and the
@@ -49,7 +55,13 @@ pub struct Summary {
     pub has_art_file: bool,
     pub duration: Option<i32>,
     pub source: String,
+    pub has_audio: bool,
     pub inserted_at: DateTime<Utc>,
+    pub download_status: Option<String>,
+    pub download_progress: Option<i32>,
+    pub download_error: Option<String>,
+    pub bytes_done: Option<i64>,
+    pub bytes_total: Option<i64>,
     pub analysis_status: Option<String>,
     pub analysis_progress: Option<i32>,
     pub analysis_error: Option<String>,
@@ -69,8 +81,9 @@ pub struct Summary {
 pub async fn insert(db: impl PgExecutor<'_>, owner: Uuid, track: &NewTrack) -> Result<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query!(
-        "insert into tracks (id, user_id, title, artist, album, duration, source, audio_path, album_art_path)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "insert into tracks (id, user_id, title, artist, album, duration, source, audio_path, album_art_path,
+             album_art_url, spotify_id, spotify_url, isrc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         id,
         owner,
         track.title,
@@ -79,7 +92,11 @@ pub async fn insert(db: impl PgExecutor<'_>, owner: Uuid, track: &NewTrack) -> R
         track.duration_seconds,
         track.source.as_str(),
         track.audio.as_ref().map(StorageKey::as_str),
-        track.art.as_ref().map(StorageKey::as_str)
+        track.art.as_ref().map(StorageKey::as_str),
+        track.art_url,
+        track.spotify_id,
+        track.spotify_url,
+        track.isrc
     )
     .execute(db)
     .await?;
@@ -92,7 +109,10 @@ pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
         Summary,
         r#"select t.id, t.title, t.artist, t.album, t.album_art_url,
                   t.album_art_path is not null as "has_art_file!", t.duration, t.source,
+                  t.audio_path is not null as "has_audio!",
                   t.inserted_at as "inserted_at: DateTime<Utc>",
+                  d.status as "download_status?", d.progress as "download_progress?", d.error as "download_error?",
+                  d.bytes_done as "bytes_done?", d.bytes_total as "bytes_total?",
                   a.status as "analysis_status?", a.progress as "analysis_progress?", a.error as "analysis_error?",
                   r.tempo as "tempo?", r.key as "key?",
                   p.status as "separation_status?", p.progress as "separation_progress?",
@@ -101,6 +121,10 @@ pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
                         order by array_position(array['vocals', 'drums', 'bass', 'other', 'guitar', 'piano'],
                                                 s.stem_type), s.stem_type) as "stems!"
            from tracks t
+           left join lateral (
+               select status, progress, error, bytes_done, bytes_total from download_jobs
+               where track_id = t.id order by inserted_at desc limit 1
+           ) d on true
            left join lateral (
                select id, status, progress, error from analysis_jobs
                where track_id = t.id order by inserted_at desc limit 1
@@ -116,6 +140,71 @@ pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
     )
     .fetch_all(pool)
     .await?)
+}
+
+/// The viewer's Spotify ids among `ids`: the songs an import would skip as already in the library.
+pub async fn spotify_ids_present(pool: &PgPool, viewer: Uuid, ids: &[String]) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar!(
+        r#"select spotify_id as "spotify_id!" from tracks where user_id = $1 and spotify_id = any($2)"#,
+        viewer,
+        ids
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Succeeds when the track is the viewer's and still has no audio, the only state a file can be
+/// attached in.
+pub async fn awaiting_audio(pool: &PgPool, viewer: &User, id: Uuid) -> Result<()> {
+    let has_audio = sqlx::query_scalar!(
+        r#"select audio_path is not null as "has_audio!" from tracks where id = $1 and user_id = $2"#,
+        id,
+        viewer.id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if has_audio {
+        return Err(Error::Invalid("This track already has its audio.".into()));
+    }
+    Ok(())
+}
+
+/// Gives a track waiting for audio the file at `audio`, in the caller's transaction (which then queues
+/// the pipeline). What the file's tags say fills what the track does not know yet; a link's track takes
+/// its title from them too, having had only the link's file name. Any download still looking for this
+/// track's audio is cancelled: the file is here. Returns the track's title.
+pub async fn set_audio(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    audio: &StorageKey,
+    intake: &crate::intake::Intake,
+) -> Result<String> {
+    let title = sqlx::query_scalar!(
+        "update tracks set audio_path = $2, duration = $3, album_art_path = coalesce(album_art_path, $4),
+             title = case when source = 'url' then coalesce($5, title) else title end,
+             artist = coalesce(artist, $6), album = coalesce(album, $7)
+         where id = $1 and audio_path is null
+         returning title",
+        id,
+        audio.as_str(),
+        intake.duration_seconds,
+        intake.art.as_ref().map(StorageKey::as_str),
+        intake.title,
+        intake.artist,
+        intake.album
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::Invalid("This track already has its audio.".into()))?;
+    sqlx::query!(
+        "update download_jobs set status = 'cancelled', error = null
+         where track_id = $1 and status in ('queued', 'downloading')",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(title)
 }
 
 /// Which of a track's files.

@@ -5,16 +5,17 @@ use axum::{
     Json,
     extract::{DefaultBodyLimit, Multipart, State, multipart::Field},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Redirect, Response},
     routing::post,
 };
 use futures_util::TryStreamExt;
 use serde::Serialize;
-use tokio::io::AsyncRead;
 
 use crate::{
     AppState, Error, Result,
     auth::{AuthSession, User},
+    intake,
+    metered::Metered,
     storage::StorageKey,
     tracks::{self, NewTrack, Source},
 };
@@ -49,6 +50,7 @@ async fn upload(
         return StatusCode::UNAUTHORIZED.into_response();
     };
     let mut outcomes = Vec::new();
+    let mut attach_to = None;
     loop {
         let field = match form.next_field().await {
             Ok(Some(field)) => field,
@@ -58,17 +60,34 @@ async fn upload(
                 return (StatusCode::BAD_REQUEST, "The upload was cut short. Try again.").into_response();
             }
         };
+        if field.name() == Some("track") {
+            // The track a file is for, when it brings audio to a track that has none yet.
+            let Ok(id) = field.text().await.map(|text| text.trim().parse::<uuid::Uuid>()) else {
+                return (StatusCode::BAD_REQUEST, "The upload was cut short. Try again.").into_response();
+            };
+            match id {
+                Ok(id) => attach_to = Some(id),
+                Err(_) => return StatusCode::NOT_FOUND.into_response(),
+            }
+            continue;
+        }
         if field.name() != Some("file") {
             continue;
         }
+        if attach_to.is_some() && !outcomes.is_empty() {
+            // A track has one audio file; the rest of the form is ignored.
+            break;
+        }
         let file = field.file_name().unwrap_or("upload").to_owned();
-        let outcome = match import(&state, &user, &file, field).await {
+        let outcome = match import(&state, &user, &file, field, attach_to).await {
             Ok((track_id, title)) => Outcome {
                 file,
                 track_id: Some(track_id),
                 title: Some(title),
                 error: None,
             },
+            // Someone else's track, or none: the same answer as the files' routes give.
+            Err(Error::NotFound) => return StatusCode::NOT_FOUND.into_response(),
             Err(err) => {
                 if !err.is_users() {
                     tracing::error!(error = %err, "an upload failed");
@@ -92,7 +111,11 @@ async fn upload(
         .is_some_and(|accept| accept.contains("text/html"));
     let all_failed = outcomes.iter().all(|outcome| outcome.error.is_some());
     if wants_html {
-        // A plain form post (no script): back to the library, which lists what arrived.
+        // A plain form post (no script): back to the library, which lists what arrived, unless something
+        // was refused, which the library cannot show.
+        if outcomes.iter().any(|outcome| outcome.error.is_some()) {
+            return (StatusCode::UNPROCESSABLE_ENTITY, Html(refusals_page(&outcomes))).into_response();
+        }
         return Redirect::to("/").into_response();
     }
     let status = if all_failed {
@@ -103,138 +126,122 @@ async fn upload(
     (status, Json(outcomes)).into_response()
 }
 
-/// Stores one file, checks it is audio we can decode, and creates its track and pipeline jobs.
-async fn import(state: &AppState, user: &User, file: &str, field: Field<'_>) -> Result<(uuid::Uuid, String)> {
+/// Stores one file, checks it is audio we can decode, and either creates its track or, when `attach_to`
+/// names one of the user's tracks still waiting for audio, becomes that track's audio; then the pipeline
+/// starts.
+async fn import(
+    state: &AppState,
+    user: &User,
+    file: &str,
+    field: Field<'_>,
+    attach_to: Option<uuid::Uuid>,
+) -> Result<(uuid::Uuid, String)> {
+    if let Some(track_id) = attach_to {
+        // Before the bytes: someone else's id, or a track that has its audio, learns nothing from a file.
+        tracks::awaiting_audio(&state.pool, user, track_id).await?;
+    }
     let max = state.config.max_upload_bytes;
-    let key = StorageKey::generate("audio", &extension(file))?;
+    let key = StorageKey::generate("audio", &intake::extension(file))?;
     let stream = field.map_err(std::io::Error::other);
-    let mut reader = Capped::new(tokio_util::io::StreamReader::new(stream), max);
+    let mut reader = Metered::new(tokio_util::io::StreamReader::new(stream), max);
     let written = state.storage.write(&key, &mut reader).await;
-    if reader.exceeded {
+    if reader.exceeded() {
         return Err(Error::Invalid(format!(
             "{file} is larger than the limit of {} MB.",
             max / (1 << 20)
         )));
     }
     written?;
-    let limits = sfa_audio::Limits {
-        max_bytes: max,
-        ..sfa_audio::Limits::default()
-    };
-    let path = state.storage.path(&key);
-    let checked = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path)?;
-        Ok::<_, std::io::Error>(sfa_audio::decode(file, &limits))
-    })
-    .await
-    .map_err(|err| Error::Internal(format!("decode task: {err}")))?
-    .map_err(Error::io(state.storage.path(&key)))?;
-    let decoded = match checked {
-        Ok(decoded) => decoded,
-        Err(err) => {
-            state.storage.delete(&key).await?;
-            return Err(Error::Invalid(format!("{file}: {err}.")));
-        }
-    };
-    let tags = decoded.tags;
-    let title = tags
-        .title
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| stem(file));
-    let seconds = decoded.audio.duration_seconds();
-    let art = match &tags.picture {
-        Some(picture) => {
-            let art_key = StorageKey::generate("art", picture_extension(picture.media_type.as_deref()))?;
-            state
-                .storage
-                .write(&art_key, &mut picture.data.as_slice())
-                .await?;
-            Some(art_key)
-        }
-        None => None,
-    };
-    let new = NewTrack {
-        title: title.clone(),
-        artist: tags.artist.clone(),
-        album: tags.album.clone(),
-        duration_seconds: Some(seconds.round() as i32),
-        source: Source::Upload,
-        audio: Some(key),
-        art,
-    };
+    let intake = intake::check(&state.storage, &key, max, file).await?;
     let mut tx = state.pool.begin().await?;
-    let track_id = tracks::insert(&mut *tx, user.id, &new).await?;
-    state.jobs.enqueue_pipeline(&mut tx, track_id, user.id).await?;
+    let (track_id, title) = match attach_to {
+        Some(track_id) => {
+            let title = tracks::set_audio(&mut tx, track_id, &key, &intake).await?;
+            (track_id, title)
+        }
+        None => {
+            let title = intake
+                .title
+                .clone()
+                .unwrap_or_else(|| intake::title_from_name(file));
+            let new = NewTrack {
+                title: title.clone(),
+                artist: intake.artist.clone(),
+                album: intake.album.clone(),
+                duration_seconds: Some(intake.duration_seconds),
+                source: Source::Upload,
+                audio: Some(key),
+                art: intake.art,
+                ..NewTrack::default()
+            };
+            (tracks::insert(&mut *tx, user.id, &new).await?, title)
+        }
+    };
+    state.jobs.pipeline.enqueue(&mut tx, track_id, user.id).await?;
     tx.commit().await?;
-    tracing::info!(%track_id, user.id = %user.id, "uploaded");
+    tracing::info!(%track_id, user.id = %user.id, attached = attach_to.is_some(), "uploaded");
     Ok((track_id, title))
 }
 
-/// The file name without its extension, as a title of last resort.
-fn stem(file: &str) -> String {
-    let name = std::path::Path::new(file)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(file)
-        .trim();
-    if name.is_empty() {
-        "Untitled".to_owned()
-    } else {
-        name.to_owned()
-    }
+/// What became of each file of a plain form post, when some were refused.
+fn refusals_page(outcomes: &[Outcome]) -> String {
+    let lines: String = outcomes
+        .iter()
+        .map(|outcome| {
+            let result = match &outcome.error {
+                Some(error) => escape(error),
+                None => "added to your library.".to_owned(),
+            };
+            format!("<li><strong>{}</strong>: {result}</li>", escape(&outcome.file))
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Upload</title></head>\
+         <body><h1>Not every file went in</h1><ul>{lines}</ul><p><a href=\"/\">Back to the library</a></p>\
+         </body></html>"
+    )
 }
 
-/// A short, safe extension for the stored file; the content, not this, decides how it is read.
-fn extension(file: &str) -> String {
-    std::path::Path::new(file)
-        .extension()
-        .and_then(|ext| ext.to_str())
-        .filter(|ext| ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()))
-        .map_or_else(|| "bin".to_owned(), str::to_ascii_lowercase)
-}
-
-fn picture_extension(media_type: Option<&str>) -> &'static str {
-    match media_type {
-        Some("image/png") => "png",
-        Some("image/webp") => "webp",
-        Some("image/gif") => "gif",
-        _ => "jpg",
-    }
-}
-
-/// Passes bytes through until `max`, then fails the read, so an oversized upload stops streaming at the
-/// limit instead of filling the disk.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    exceeded: bool,
-}
-
-impl<R> Capped<R> {
-    fn new(inner: R, max: u64) -> Self {
-        Self {
-            inner,
-            left: max,
-            exceeded: false,
+/// File names and messages are the user's own text: shown as text, never as markup.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
         }
     }
+    escaped
 }
 
-impl<R: AsyncRead + Unpin> AsyncRead for Capped<R> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        let read = (buf.filled().len() - before) as u64;
-        if read > self.left {
-            self.exceeded = true;
-            return std::task::Poll::Ready(Err(std::io::Error::other("upload over the size limit")));
-        }
-        self.left -= read;
-        poll
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_file_name_is_shown_as_text() {
+        let page = refusals_page(&[
+            Outcome {
+                file: "<script>x</script>.mp3".into(),
+                track_id: None,
+                title: None,
+                error: Some("It is \"text\" & not audio.".into()),
+            },
+            Outcome {
+                file: "song.flac".into(),
+                track_id: Some(uuid::Uuid::new_v4()),
+                title: Some("Song".into()),
+                error: None,
+            },
+        ]);
+        assert!(page.contains(
+            "<strong>&lt;script&gt;x&lt;/script&gt;.mp3</strong>: It is &quot;text&quot; &amp; not audio."
+        ));
+        assert!(page.contains("<strong>song.flac</strong>: added to your library."));
+        assert!(!page.contains("<script>"));
     }
 }

@@ -98,7 +98,8 @@ impl TestApp {
         test: impl AsyncFnOnce(&TestApp),
     ) {
         let pool = options
-            .max_connections(12)
+            // As many as the server's default: the job workers hold a dozen while they run.
+            .max_connections(20)
             .connect_with(connect)
             .await
             .expect("connects to the test database");
@@ -216,8 +217,23 @@ impl Client<'_> {
 
     /// Uploads files as the library's form does (multipart, field `file`), asking for JSON.
     pub async fn upload(&mut self, files: &[(&str, &[u8])]) -> Reply {
+        self.upload_form(None, files).await
+    }
+
+    /// Attaches a file to a track that has no audio yet, as the track's attach form does.
+    pub async fn attach(&mut self, track: &str, name: &str, bytes: &[u8]) -> Reply {
+        self.upload_form(Some(track), &[(name, bytes)]).await
+    }
+
+    async fn upload_form(&mut self, track: Option<&str>, files: &[(&str, &[u8])]) -> Reply {
         const BOUNDARY: &str = "sfa-test-boundary-7d1f";
         let mut body = Vec::new();
+        if let Some(track) = track {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"track\"\r\n\r\n{track}\r\n")
+                    .as_bytes(),
+            );
+        }
         for (name, bytes) in files {
             body.extend_from_slice(
                 format!(
@@ -318,9 +334,10 @@ pub fn click_track_wav(seconds: f64, bpm: f64) -> Vec<u8> {
     wav
 }
 
-/// A track's pipeline jobs, by the table their rows are in.
+/// A track's jobs, by the table their rows are in.
 #[derive(Debug, Clone, Copy)]
 pub enum Job {
+    Download,
     Separation,
     Analysis,
 }
@@ -328,6 +345,7 @@ pub enum Job {
 impl Job {
     fn table(self) -> &'static str {
         match self {
+            Self::Download => "download_jobs",
             Self::Separation => "processing_jobs",
             Self::Analysis => "analysis_jobs",
         }
@@ -355,6 +373,17 @@ pub async fn job_outcome(pool: &PgPool, job: Job, track_id: uuid::Uuid) -> (Stri
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the {job:?} job of {track_id} did not end within two minutes");
+}
+
+/// Serves `router` on a free port of 127.0.0.1 for as long as the test runs: a stand-in for a service on
+/// the internet (a file host, Spotify), reached by our real HTTP client.
+pub async fn serve(router: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
 }
 
 /// The mailer the tests use: it keeps what would have been sent.

@@ -22,12 +22,13 @@ const PUBLIC: [&str; 7] = [
 ];
 
 /// These act on the caller's own account or rows only: they take no ids.
-const OWN_ACCOUNT: [&str; 5] = [
+const OWN_ACCOUNT: [&str; 6] = [
     "/api/logout-everywhere",
     "/api/resend-confirmation",
     "/api/change-password",
     "/api/change-email",
     "/api/tracks",
+    "/api/import-link",
 ];
 
 /// What the first user owns, for the second to try to reach.
@@ -77,8 +78,9 @@ fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)>
 
 /// Plausible values for every argument any server function takes; each takes what it needs, so the
 /// call reaches the session check rather than failing to parse.
-const EVERY_FIELD: [(&str, &str); 7] = [
+const EVERY_FIELD: [(&str, &str); 8] = [
     ("id", "00000000-0000-4000-8000-000000000000"),
+    ("link", "https://example.org/song.mp3"),
     ("email", "a@example.org"),
     ("password", "velvet thunder orchard"),
     ("current_password", "velvet thunder orchard"),
@@ -188,6 +190,18 @@ async fn another_users_ids_answer_404_and_change_nothing(options: PgPoolOptions,
                 "{nonexistent}"
             );
         }
+        let attached = b
+            .attach(
+                &owned.track.to_string(),
+                "b's song.wav",
+                &click_track_wav(1.0, 120.0),
+            )
+            .await;
+        assert_eq!(
+            attached.status,
+            StatusCode::NOT_FOUND,
+            "B cannot give A's track a file"
+        );
         let listed = b.call("tracks", &[]).await;
         assert_eq!(listed.body, "[]", "B's library does not list A's tracks");
         assert_eq!(snapshot(&app.state.pool).await, before, "nothing changed");

@@ -31,3 +31,27 @@ async fn maintenance_sweeps_stale_temporary_files(pool: PgPool) {
     assert!(!stale.exists(), "the stale file is still there");
     assert!(fresh.exists(), "a write in progress lost its file");
 }
+
+/// A pool the workers would fill makes jobs wait for a connection forever; the server refuses to start
+/// with one and says which setting to raise.
+#[sqlx::test(migrations = false)]
+async fn too_small_a_pool_for_the_workers_is_refused_at_start(
+    options: sqlx::postgres::PgPoolOptions,
+    connect: sqlx::postgres::PgConnectOptions,
+) {
+    let pool = options
+        .max_connections(8)
+        .connect_with(connect)
+        .await
+        .expect("connects");
+    let dir = tempfile::tempdir().expect("a data directory");
+    let config = integration_tests::config(dir.path());
+    let refused = server::AppState::with_pool(config, pool, server::jobs::Workers::Run).await;
+    let Err(err) = refused else {
+        panic!("started with 8 connections")
+    };
+    assert!(
+        err.to_string().contains("SFA_DB_MAX_CONNECTIONS is 8") && err.to_string().contains("at least 15"),
+        "{err}"
+    );
+}

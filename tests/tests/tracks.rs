@@ -89,7 +89,7 @@ async fn files_that_are_not_audio_are_refused_by_what_they_are_and_leave_nothing
         assert!(
             outcomes[0]["error"]
                 .as_str()
-                .is_some_and(|e| e.contains("not an audio file")),
+                .is_some_and(|e| e.starts_with("notes.mp3: this is plain text, not audio;")),
             "{outcomes}"
         );
         assert!(

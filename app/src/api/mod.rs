@@ -2,6 +2,7 @@
 //! request's facts, calls a plain function of `server`, and turns its error into words for the user.
 
 pub mod account;
+pub mod import;
 pub mod tracks;
 
 #[cfg(feature = "ssr")]
@@ -40,6 +41,7 @@ pub(crate) mod ssr {
     pub fn fail(err: Error) -> AppError {
         let status = match &err {
             Error::Invalid(_) | Error::TokenInvalid => StatusCode::BAD_REQUEST,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::EmailTaken => StatusCode::CONFLICT,
             Error::WrongCredentials | Error::Unauthenticated => StatusCode::UNAUTHORIZED,
             Error::WrongPassword => StatusCode::FORBIDDEN,

@@ -17,6 +17,16 @@ pub struct TrackCard {
     pub album: Option<String>,
     pub art_url: Option<String>,
     pub duration_seconds: Option<i32>,
+    /// Whether the track has its audio; a Spotify track may wait for a download or an attached file.
+    pub has_audio: bool,
+    /// `spotify`, `upload` or `url`.
+    pub source: String,
+    /// The latest download: `queued`, `downloading`, `completed`, `failed` or `cancelled`.
+    pub download_status: Option<String>,
+    pub download_progress: i32,
+    pub download_error: Option<String>,
+    /// Bytes downloaded, and the total when the server said it.
+    pub bytes: Option<(i64, Option<i64>)>,
     /// `queued`, `processing`, `completed`, `failed` or `cancelled`; `None` before any analysis.
     pub analysis_status: Option<String>,
     pub analysis_progress: i32,
@@ -34,7 +44,7 @@ pub struct TrackCard {
 }
 
 fn active(status: Option<&str>) -> bool {
-    matches!(status, Some("queued" | "processing"))
+    matches!(status, Some("queued" | "processing" | "downloading"))
 }
 
 fn stopped(status: Option<&str>) -> bool {
@@ -44,12 +54,21 @@ fn stopped(status: Option<&str>) -> bool {
 impl TrackCard {
     /// Whether a job on this track is still moving, so the page keeps refreshing.
     pub fn busy(&self) -> bool {
-        active(self.analysis_status.as_deref()) || active(self.separation_status.as_deref())
+        [
+            &self.download_status,
+            &self.analysis_status,
+            &self.separation_status,
+        ]
+        .into_iter()
+        .any(|status| active(status.as_deref()))
     }
 
-    /// Whether a job failed or was cancelled, so there is something to retry.
+    /// Whether a job failed or was cancelled, so there is something to retry. A failed download is
+    /// retried only while the track still has no audio.
     pub fn retryable(&self) -> bool {
-        stopped(self.analysis_status.as_deref()) || stopped(self.separation_status.as_deref())
+        (!self.has_audio && stopped(self.download_status.as_deref()))
+            || stopped(self.analysis_status.as_deref())
+            || stopped(self.separation_status.as_deref())
     }
 }
 
@@ -70,6 +89,12 @@ pub async fn list_tracks() -> Result<Vec<TrackCard>, AppError> {
             artist: track.artist,
             album: track.album,
             duration_seconds: track.duration,
+            has_audio: track.has_audio,
+            source: track.source,
+            download_status: track.download_status,
+            download_progress: track.download_progress.unwrap_or(0),
+            download_error: track.download_error,
+            bytes: track.bytes_done.map(|done| (done, track.bytes_total)),
             analysis_status: track.analysis_status,
             analysis_progress: track.analysis_progress.unwrap_or(0),
             analysis_error: track.analysis_error,

@@ -1,11 +1,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::tracks::{TrackCard, cancel_track_jobs, delete_track, list_tracks, retry_track_jobs};
+use super::upload_box::UploadBox;
+use crate::api::{
+    import::ImportLink,
+    tracks::{TrackCard, cancel_track_jobs, delete_track, list_tracks, retry_track_jobs},
+};
 
 type Tracks = Resource<Result<Vec<TrackCard>, crate::error::AppError>>;
 
-/// The user's tracks, newest first, with the upload box. Until the first import, a welcome that says
+/// The user's tracks, newest first, with the import and upload boxes. Until the first import, a welcome that says
 /// what the app will do with one. Job progress arrives live (see `live`).
 #[component]
 pub fn LibraryPage() -> impl IntoView {
@@ -24,7 +28,10 @@ pub fn LibraryPage() -> impl IntoView {
     view! {
         <Title text="Library" />
         <h1>"Library"</h1>
-        <UploadBox />
+        <div class="import-boxes">
+            <ImportBox tracks />
+            <UploadBox added=Callback::new(move |()| tracks.refetch()) />
+        </div>
         <Transition fallback=|| view! { <p class="muted">"Loading your tracks…"</p> }>
             {move || {
                 tracks.get().map(|result| match result {
@@ -44,16 +51,45 @@ pub fn LibraryPage() -> impl IntoView {
     }
 }
 
-/// Files from the computer: a plain form, so it works before (and without) the script.
+/// A Spotify link or a direct audio link. A server-function form, so it posts without the script too.
 #[component]
-fn UploadBox() -> impl IntoView {
+fn ImportBox(tracks: Tracks) -> impl IntoView {
+    let import = ServerAction::<ImportLink>::new();
+    Effect::new(move || {
+        if matches!(import.value().get(), Some(Ok(_))) {
+            tracks.refetch();
+        }
+    });
+    let pending = import.pending();
     view! {
-        <form class="upload-box panel" method="post" action="/upload" enctype="multipart/form-data">
-            <label for="upload-files">"Add audio files"</label>
-            <p class="hint">"WAV, AIFF, FLAC, MP3, Ogg Vorbis, AAC or ALAC. Several at once is fine."</p>
-            <input id="upload-files" type="file" name="file" accept="audio/*,.flac,.m4a,.aif,.aiff" multiple required />
-            <button type="submit" class="button">"Upload"</button>
-        </form>
+        <ActionForm action=import attr:class="import-box panel">
+            <label for="import-link">"Import a link"</label>
+            <p class="hint" id="import-link-hint">
+                "A Spotify track, album or playlist, or a direct link to an audio file."
+            </p>
+            <div class="inline-field">
+                <input
+                    id="import-link"
+                    type="text"
+                    name="link"
+                    inputmode="url"
+                    autocomplete="off"
+                    spellcheck="false"
+                    placeholder="https://open.spotify.com/album/…"
+                    aria-describedby="import-link-hint"
+                    required
+                />
+                <button type="submit" class="button" disabled=pending>
+                    {move || if pending.get() { "Importing…" } else { "Import" }}
+                </button>
+            </div>
+            {move || {
+                import.value().get().map(|result| match result {
+                    Ok(summary) => view! { <p class="form-note import-result" role="status">{summary.describe()}</p> }.into_any(),
+                    Err(err) => view! { <p class="form-error import-result" role="alert">{err.to_string()}</p> }.into_any(),
+                })
+            }}
+        </ActionForm>
     }
 }
 
@@ -89,6 +125,11 @@ fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
             },
         ),
     };
+    let download = download_stage(&track);
+    let shows_download = !download.is_empty();
+    let download_failed = track.download_status.as_deref() == Some("failed");
+    let downloading = matches!(track.download_status.as_deref(), Some("queued" | "downloading"));
+    let needs_file = !track.has_audio && !downloading;
     let analysis = match track.analysis_status.as_deref() {
         Some("completed") => "Analysed".to_owned(),
         status => stage(
@@ -102,6 +143,7 @@ fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
     let analysis_failed = track.analysis_status.as_deref() == Some("failed");
     let separating = matches!(track.separation_status.as_deref(), Some("queued" | "processing"));
     let analysing = matches!(track.analysis_status.as_deref(), Some("queued" | "processing"));
+    let busy = track.busy();
     let id = StoredValue::new(track.id.clone());
     let act = Action::new(move |(what, id): &(Act, String)| {
         let (what, id) = (*what, id.clone());
@@ -149,6 +191,17 @@ fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
                 </div>
             </dl>
             <div class="track-jobs">
+                <Show when=move || shows_download>
+                    <p class="track-stage track-download" class:failed=download_failed role="status">
+                        {download.clone()}
+                        <Show when=move || downloading>
+                            <progress max="100" value=track.download_progress aria-label="Download progress"></progress>
+                        </Show>
+                    </p>
+                </Show>
+                <Show when=move || needs_file>
+                    <AttachForm id=id.get_value() />
+                </Show>
                 <p class="track-stage track-separation" class:failed=separation_failed role="status">
                     {separation}
                     <Show when=move || separating>
@@ -164,7 +217,7 @@ fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
             </div>
             <Stems id=track.id.clone() stems=track.stems.clone() />
             <div class="track-actions">
-                <Show when=move || separating || analysing>
+                <Show when=move || busy>
                     <button class="button secondary" on:click=run(Act::Cancel)>"Cancel"</button>
                 </Show>
                 <Show when={
@@ -192,6 +245,50 @@ fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
                 }}
             </div>
         </li>
+    }
+}
+
+/// The line about a track's audio: its download, or that it is waiting for a file.
+fn download_stage(track: &TrackCard) -> String {
+    let running = match (track.source.as_str(), track.bytes) {
+        (_, Some((done, total))) if done > 0 => match total {
+            Some(total) => format!("Downloading… {} of {}", megabytes(done), megabytes(total)),
+            None => format!("Downloading… {}", megabytes(done)),
+        },
+        ("spotify", _) => format!("Finding the audio… {}%", track.download_progress),
+        _ => "Downloading… starting".to_owned(),
+    };
+    let stage = stage(
+        "Download",
+        track.download_status.as_deref().map(|status| match status {
+            "downloading" => "processing",
+            other => other,
+        }),
+        track.download_error.as_deref(),
+        running,
+    );
+    if stage.is_empty() && !track.has_audio {
+        "No audio yet: attach a file.".to_owned()
+    } else {
+        stage
+    }
+}
+
+fn megabytes(bytes: i64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+}
+
+/// Gives a track without audio a file from the computer; a plain form, like the upload box.
+#[component]
+fn AttachForm(id: String) -> impl IntoView {
+    let input = format!("attach-{id}");
+    view! {
+        <form class="attach-form" method="post" action="/upload" enctype="multipart/form-data">
+            <input type="hidden" name="track" value=id />
+            <label for=input.clone()>"Attach audio"</label>
+            <input id=input type="file" name="file" accept="audio/*,.flac,.m4a,.aif,.aiff" required />
+            <button type="submit" class="button secondary">"Attach"</button>
+        </form>
     }
 }
 

@@ -68,12 +68,7 @@ impl Work for Analysis {
         let analysis = supervisor
             .run_blocking(move |reporter| {
                 let decoded = sfa_audio::decode(file, &limits)?;
-                let report = |percent| {
-                    reporter.report(Report {
-                        percent,
-                        chunks: None,
-                    })
-                };
+                let report = |percent| reporter.report(Report::phase(percent));
                 report(20);
                 let phases = sfa_audio::analysis::Phase::ALL;
                 Ok(sfa_audio::analysis::analyze_with_progress(

@@ -28,14 +28,18 @@ pub async fn cancel(pool: &PgPool, owner: &User, track_id: Uuid) -> Result<i64> 
     let mut tx = pool.begin().await?;
     owned(&mut tx, owner, track_id).await?;
     let cancelled = sqlx::query_scalar!(
-        r#"with processing as (
+        r#"with download as (
+               update download_jobs set status = 'cancelled', error = null
+               where track_id = $1 and status in ('queued', 'downloading') returning id
+           ), processing as (
                update processing_jobs set status = 'cancelled', error = null
                where track_id = $1 and status in ('queued', 'processing') returning id
            ), analysis as (
                update analysis_jobs set status = 'cancelled', error = null
                where track_id = $1 and status in ('queued', 'processing') returning id
            )
-           select (select count(*) from processing) + (select count(*) from analysis) as "count!""#,
+           select (select count(*) from download) + (select count(*) from processing)
+                  + (select count(*) from analysis) as "count!""#,
         track_id
     )
     .fetch_one(&mut *tx)
@@ -44,11 +48,22 @@ pub async fn cancel(pool: &PgPool, owner: &User, track_id: Uuid) -> Result<i64> 
     Ok(cancelled)
 }
 
-/// Queues again the track's latest separation and analysis if they failed or were cancelled. A separation
-/// resumes from its last finished chunk. Returns how many jobs were queued.
+/// Queues again the track's latest download, separation and analysis if they failed or were cancelled
+/// (a download only while the track still has no audio). A separation resumes from its last finished
+/// chunk. Returns how many jobs were queued.
 pub async fn retry(jobs: &Jobs, pool: &PgPool, owner: &User, track_id: Uuid) -> Result<usize> {
     let mut tx = pool.begin().await?;
     owned(&mut tx, owner, track_id).await?;
+    let download = sqlx::query_scalar!(
+        "update download_jobs set status = 'queued', error = null, attempts = 0, progress = 0, bytes_done = 0
+         where id = (select id from download_jobs where track_id = $1 order by inserted_at desc limit 1)
+           and status in ('failed', 'cancelled')
+           and (select audio_path from tracks where id = $1) is null
+         returning id",
+        track_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let processing = sqlx::query_scalar!(
         "update processing_jobs set status = 'queued', error = null, attempts = 0
          where id = (select id from processing_jobs where track_id = $1 order by inserted_at desc limit 1)
@@ -67,14 +82,17 @@ pub async fn retry(jobs: &Jobs, pool: &PgPool, owner: &User, track_id: Uuid) -> 
     )
     .fetch_optional(&mut *tx)
     .await?;
+    if let Some(id) = download {
+        jobs.download.enqueue(&mut tx, id).await?;
+    }
     if let Some(id) = processing {
-        jobs.processing.enqueue(&mut tx, id).await?;
+        jobs.pipeline.processing.enqueue(&mut tx, id).await?;
     }
     if let Some(id) = analysis {
-        jobs.analysis.enqueue(&mut tx, id).await?;
+        jobs.pipeline.analysis.enqueue(&mut tx, id).await?;
     }
     tx.commit().await?;
-    let queued = usize::from(processing.is_some()) + usize::from(analysis.is_some());
+    let queued = [download, processing, analysis].iter().flatten().count();
     if queued == 0 {
         return Err(Error::Invalid(
             "Nothing to retry: this track has no failed or cancelled job.".into(),

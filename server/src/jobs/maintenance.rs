@@ -134,6 +134,19 @@ pub async fn sweep_orphans(pool: &PgPool, storage: &Storage) -> Result<usize> {
 /// that died for good, a queue cleared by hand), so no row claims work that nothing does.
 pub async fn fail_abandoned(pool: &PgPool) -> Result<u64> {
     let message = "This job was interrupted and nothing is running it any more. Retry it.";
+    let download = sqlx::query!(
+        "update download_jobs j set status = 'failed', error = $1
+         where status in ('queued', 'downloading') and updated_at < now() - make_interval(secs => $2)
+           and not exists (
+               select 1 from underway.task t
+               where t.task_queue_name = 'download' and t.input->>'job_id' = j.id::text
+                 and t.state in ('pending', 'in_progress')
+           )",
+        message,
+        ABANDONED_AFTER_SECS
+    )
+    .execute(pool)
+    .await?;
     let processing = sqlx::query!(
         "update processing_jobs j set status = 'failed', error = $1
          where status in ('queued', 'processing') and updated_at < now() - make_interval(secs => $2)
@@ -160,5 +173,5 @@ pub async fn fail_abandoned(pool: &PgPool) -> Result<u64> {
     )
     .execute(pool)
     .await?;
-    Ok(processing.rows_affected() + analysis.rows_affected())
+    Ok(download.rows_affected() + processing.rows_affected() + analysis.rows_affected())
 }

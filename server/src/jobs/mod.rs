@@ -3,13 +3,14 @@
 //! Each job kind lives in its own module and is built once at start. [`Jobs`] runs their workers and
 //! schedulers until shutdown and tells `/health` whether they are still alive.
 //!
-//! An import queues its pipeline in the transaction that creates the track: separation and analysis, in
-//! parallel, both from the mix. Analysis takes seconds and separation minutes, so the user reads tempo and
+//! A track whose audio is stored (an upload, or a download that just finished) queues its pipeline in the
+//! same transaction: separation and analysis, in parallel, both from the mix. Analysis takes seconds and separation minutes, so the user reads tempo and
 //! key long before the stems are done; and on the mix our tempo already scores 1.000 (Acc1, 60 files), so
 //! waiting for a drum stem could not make it better (see the README's benchmarks).
 
 pub mod analysis;
 pub mod control;
+pub mod download;
 pub mod events;
 pub mod maintenance;
 pub mod processing;
@@ -25,9 +26,11 @@ use underway::Job;
 use uuid::Uuid;
 
 pub use self::row::Kind;
-pub use self::runner::Report;
+pub use self::runner::{Detail, Report};
 use self::runner::{JobQueue, Settings, Work};
-use crate::{Result, config::Config, storage::Storage};
+use crate::{
+    Error, Result, config::Config, http_client::HttpClients, import::resolver::Resolver, storage::Storage,
+};
 
 /// How long shutdown waits for running steps before leaving them to be picked up again after restart.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -42,12 +45,35 @@ pub enum Workers {
     None,
 }
 
-/// The job kinds that requests queue, and the running queue loops.
+/// What follows once a track has its audio: separation with the configured model, and analysis.
 #[derive(Clone)]
-pub struct Jobs {
+pub struct Pipeline {
     pub processing: processing::ProcessingQueue,
     pub analysis: analysis::AnalysisQueue,
     separation_model: Arc<str>,
+}
+
+impl Pipeline {
+    /// Queues the pipeline for a track that has its audio, in the caller's transaction.
+    pub async fn enqueue(&self, tx: &mut sqlx::PgConnection, track_id: Uuid, owner: Uuid) -> Result<()> {
+        processing::enqueue(&self.processing, tx, track_id, owner, &self.separation_model).await?;
+        analysis::enqueue(&self.analysis, tx, track_id, owner).await?;
+        Ok(())
+    }
+}
+
+/// Connections the running workers hold for as long as they run: two listeners for each queue's worker
+/// (download, processing, analysis, maintenance), the maintenance scheduler's lock and listener, and the
+/// live updates' listener.
+const HELD_CONNECTIONS: u32 = 2 * 4 + 2 + 1;
+/// The fewest left beside them for requests and job steps.
+const SPARE_CONNECTIONS: u32 = 4;
+
+/// The job kinds that requests queue, and the running queue loops.
+#[derive(Clone)]
+pub struct Jobs {
+    pub download: download::DownloadQueue,
+    pub pipeline: Pipeline,
     workers: Workers,
     shutdown: CancellationToken,
     loops: Arc<std::sync::Mutex<Loops>>,
@@ -55,7 +81,13 @@ pub struct Jobs {
 
 impl Jobs {
     /// Builds every job and, unless told not to, schedules the periodic ones and starts the workers.
-    pub async fn start(pool: &PgPool, storage: &Storage, config: &Config, workers: Workers) -> Result<Self> {
+    pub async fn start(
+        pool: &PgPool,
+        storage: &Storage,
+        http: &HttpClients,
+        config: &Config,
+        workers: Workers,
+    ) -> Result<Self> {
         let limits = sfa_audio::Limits {
             max_bytes: config.max_upload_bytes,
             ..sfa_audio::Limits::default()
@@ -65,10 +97,21 @@ impl Jobs {
             stall: Duration::from_secs(config.job_stall_secs),
         };
         let separation = processing::Separation::new(storage, config.models_dir(), limits);
-        let jobs = Self {
+        let pipeline = Pipeline {
             processing: JobQueue::build(separation, pool, settings).await?,
             analysis: JobQueue::build(analysis::Analysis::new(storage, limits), pool, settings).await?,
             separation_model: config.separation_model.as_str().into(),
+        };
+        let resolver = config
+            .audio_resolver
+            .as_deref()
+            .map(Resolver::parse)
+            .transpose()?;
+        let download =
+            download::Download::new(storage, http, resolver, config.max_upload_bytes, pipeline.clone());
+        let jobs = Self {
+            download: JobQueue::build(download, pool, settings).await?,
+            pipeline,
             workers,
             shutdown: CancellationToken::new(),
             loops: Arc::default(),
@@ -76,8 +119,26 @@ impl Jobs {
         if workers == Workers::None {
             return Ok(jobs);
         }
-        jobs.run_queue(&jobs.processing, config.separation_workers, settings.heartbeat);
-        jobs.run_queue(&jobs.analysis, config.analysis_workers, settings.heartbeat);
+        let pool_size = pool.options().get_max_connections();
+        if pool_size < HELD_CONNECTIONS + SPARE_CONNECTIONS {
+            // Too small a pool does not fail: the jobs wait for connections forever. Say so at once.
+            return Err(Error::Config(format!(
+                "SFA_DB_MAX_CONNECTIONS is {pool_size}, but the job workers hold {HELD_CONNECTIONS} connections \
+                 while they run and requests need more: set it to at least {}",
+                HELD_CONNECTIONS + SPARE_CONNECTIONS
+            )));
+        }
+        jobs.run_queue(&jobs.download, config.download_workers, settings.heartbeat);
+        jobs.run_queue(
+            &jobs.pipeline.processing,
+            config.separation_workers,
+            settings.heartbeat,
+        );
+        jobs.run_queue(
+            &jobs.pipeline.analysis,
+            config.analysis_workers,
+            settings.heartbeat,
+        );
         let maintenance = maintenance::build(pool, storage).await?;
         maintenance::schedule(&maintenance).await?;
         jobs.run_worker(&maintenance);
@@ -92,19 +153,6 @@ impl Jobs {
             }
         });
         Ok(jobs)
-    }
-
-    /// Queues the pipeline for a track that has its audio, in the caller's transaction: separation with
-    /// the configured model, and analysis of the mix.
-    pub async fn enqueue_pipeline(
-        &self,
-        tx: &mut sqlx::PgConnection,
-        track_id: Uuid,
-        owner: Uuid,
-    ) -> Result<()> {
-        processing::enqueue(&self.processing, tx, track_id, owner, &self.separation_model).await?;
-        analysis::enqueue(&self.analysis, tx, track_id, owner).await?;
-        Ok(())
     }
 
     /// Runs a pipeline queue's worker, `concurrency` jobs at a time, until [`Jobs::shutdown`]. New jobs

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     row::Kind,
-    runner::{JobQueue, Report, Supervisor, Work},
+    runner::{Detail, JobQueue, Report, Supervisor, Work},
 };
 use crate::{
     Error, Result,
@@ -99,10 +99,7 @@ impl Work for Separation {
             .run_blocking(move |reporter| {
                 let model = sfa_audio::separate::Model::shared(&model_dir)?;
                 let decoded = sfa_audio::decode(file, &limits)?;
-                reporter.report(Report {
-                    percent: 2,
-                    chunks: None,
-                });
+                reporter.report(Report::phase(2));
                 let separated = sfa_audio::separate::separate(
                     &decoded.audio,
                     &model,
@@ -112,7 +109,7 @@ impl Work for Separation {
                         let (done, chunks) = (progress.done as i32, progress.chunks as i32);
                         reporter.report(Report {
                             percent: 2 + 97 * done / chunks.max(1),
-                            chunks: Some((done, chunks)),
+                            detail: Detail::Chunks { done, total: chunks },
                         });
                     },
                     reporter.stop_flag(),

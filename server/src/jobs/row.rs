@@ -1,4 +1,5 @@
-//! The job rows' life cycle, the same for every kind: queued → processing → completed, failed or cancelled.
+//! The job rows' life cycle, the same for every kind: queued → running → completed, failed or cancelled,
+//! where running is `downloading` for downloads and `processing` for the rest.
 //!
 //! Each function updates only a row in the state it expects, so a user's cancel (or a deleted track) is
 //! never overwritten by a worker that has not noticed it yet.
@@ -6,11 +7,13 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::runner::Detail;
 use crate::Result;
 
 /// Which table a job's row lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    Download,
     Processing,
     Analysis,
 }
@@ -18,6 +21,7 @@ pub enum Kind {
 impl Kind {
     pub fn queue(self) -> &'static str {
         match self {
+            Self::Download => "download",
             Self::Processing => "processing",
             Self::Analysis => "analysis",
         }
@@ -28,6 +32,15 @@ impl Kind {
 /// cancelled, already finished, or its track deleted.
 pub async fn begin(pool: &PgPool, kind: Kind, id: Uuid) -> Result<Option<i32>> {
     let attempts = match kind {
+        Kind::Download => {
+            sqlx::query_scalar!(
+                "update download_jobs set status = 'downloading', attempts = attempts + 1, error = null
+                 where id = $1 and status in ('queued', 'downloading') returning attempts",
+                id
+            )
+            .fetch_optional(pool)
+            .await?
+        }
         Kind::Processing => {
             sqlx::query_scalar!(
                 "update processing_jobs set status = 'processing', attempts = attempts + 1, error = null
@@ -53,8 +66,29 @@ pub async fn begin(pool: &PgPool, kind: Kind, id: Uuid) -> Result<Option<i32>> {
 /// Records progress on a running row; false when the row is no longer running (cancelled or deleted),
 /// which tells the work to stop.
 pub async fn progress(pool: &PgPool, kind: Kind, id: Uuid, report: &super::Report) -> Result<bool> {
-    let updated = match (kind, report.chunks) {
-        (Kind::Processing, Some((done, total))) => {
+    let updated = match (kind, report.detail) {
+        (Kind::Download, Detail::Bytes { done, total }) => {
+            sqlx::query!(
+                "update download_jobs set progress = $2, bytes_done = $3, bytes_total = $4
+                 where id = $1 and status = 'downloading'",
+                id,
+                report.percent,
+                done,
+                total
+            )
+            .execute(pool)
+            .await?
+        }
+        (Kind::Download, _) => {
+            sqlx::query!(
+                "update download_jobs set progress = $2 where id = $1 and status = 'downloading'",
+                id,
+                report.percent
+            )
+            .execute(pool)
+            .await?
+        }
+        (Kind::Processing, Detail::Chunks { done, total }) => {
             sqlx::query!(
                 "update processing_jobs set progress = $2, chunks_done = $3, chunks_total = $4
                  where id = $1 and status = 'processing'",
@@ -66,7 +100,7 @@ pub async fn progress(pool: &PgPool, kind: Kind, id: Uuid, report: &super::Repor
             .execute(pool)
             .await?
         }
-        (Kind::Processing, None) => {
+        (Kind::Processing, _) => {
             sqlx::query!(
                 "update processing_jobs set progress = $2 where id = $1 and status = 'processing'",
                 id,
@@ -90,24 +124,47 @@ pub async fn progress(pool: &PgPool, kind: Kind, id: Uuid, report: &super::Repor
 
 /// Whether the row is still running: a cheap look for a cancel between progress reports.
 pub async fn running(pool: &PgPool, kind: Kind, id: Uuid) -> Result<bool> {
-    let status = match kind {
+    let running = match kind {
+        Kind::Download => {
+            sqlx::query_scalar!(
+                r#"select status = 'downloading' as "running!" from download_jobs where id = $1"#,
+                id
+            )
+            .fetch_optional(pool)
+            .await?
+        }
         Kind::Processing => {
-            sqlx::query_scalar!("select status from processing_jobs where id = $1", id)
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_scalar!(
+                r#"select status = 'processing' as "running!" from processing_jobs where id = $1"#,
+                id
+            )
+            .fetch_optional(pool)
+            .await?
         }
         Kind::Analysis => {
-            sqlx::query_scalar!("select status from analysis_jobs where id = $1", id)
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_scalar!(
+                r#"select status = 'processing' as "running!" from analysis_jobs where id = $1"#,
+                id
+            )
+            .fetch_optional(pool)
+            .await?
         }
     };
-    Ok(status.as_deref() == Some("processing"))
+    Ok(running == Some(true))
 }
 
 /// Ends a running row as failed, with a message for its owner.
 pub async fn fail(pool: &PgPool, kind: Kind, id: Uuid, message: &str) -> Result<()> {
     match kind {
+        Kind::Download => {
+            sqlx::query!(
+                "update download_jobs set status = 'failed', error = $2 where id = $1 and status = 'downloading'",
+                id,
+                message
+            )
+            .execute(pool)
+            .await?
+        }
         Kind::Processing => {
             sqlx::query!(
                 "update processing_jobs set status = 'failed', error = $2 where id = $1 and status = 'processing'",
@@ -133,6 +190,15 @@ pub async fn fail(pool: &PgPool, kind: Kind, id: Uuid, message: &str) -> Result<
 /// Puts a running row back in the queue after a failure that may pass, saying so.
 pub async fn requeue(pool: &PgPool, kind: Kind, id: Uuid, message: &str) -> Result<()> {
     match kind {
+        Kind::Download => {
+            sqlx::query!(
+                "update download_jobs set status = 'queued', error = $2 where id = $1 and status = 'downloading'",
+                id,
+                message
+            )
+            .execute(pool)
+            .await?
+        }
         Kind::Processing => {
             sqlx::query!(
                 "update processing_jobs set status = 'queued', error = $2 where id = $1 and status = 'processing'",

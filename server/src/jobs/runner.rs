@@ -76,15 +76,22 @@ impl<W: Work> Runner<W> {
             row::fail(pool, W::KIND, job_id, &err.public_message()).await
         } else if attempt >= W::MAX_ATTEMPTS {
             tracing::error!(error = %err, %job_id, attempt, queue = W::KIND.queue(), "job failed for good");
-            let message = format!(
-                "This failed {attempt} times because of a problem on our side. Retry it later; if it keeps \
-                 failing, tell the server's administrator."
-            );
+            let message = match &err {
+                Error::Unavailable(why) => format!("{why} Tried {attempt} times; retry it later."),
+                _ => format!(
+                    "This failed {attempt} times because of a problem on our side. Retry it later; if it \
+                     keeps failing, tell the server's administrator."
+                ),
+            };
             row::fail(pool, W::KIND, job_id, &message).await
         } else {
             tracing::warn!(error = %err, %job_id, attempt, queue = W::KIND.queue(), "job failed; retrying");
-            let message =
-                format!("Attempt {attempt} failed because of a problem on our side; trying again shortly.");
+            let message = match &err {
+                Error::Unavailable(why) => format!("{why} Trying again shortly (attempt {attempt})."),
+                _ => format!(
+                    "Attempt {attempt} failed because of a problem on our side; trying again shortly."
+                ),
+            };
             return match row::requeue(pool, W::KIND, job_id, &message).await {
                 Ok(()) => TaskError::Retryable(err.to_string()),
                 Err(db) => TaskError::Retryable(format!("{err}; then recording it: {db}")),
@@ -149,8 +156,27 @@ impl<W: Work> Task for Runner<W> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
     pub percent: i32,
-    /// Chunks done and in all, for separation.
-    pub chunks: Option<(i32, i32)>,
+    pub detail: Detail,
+}
+
+/// What a report counts besides its percentage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// A phase of the work, said by the percentage alone.
+    Phase,
+    /// A separation's chunks.
+    Chunks { done: i32, total: i32 },
+    /// A download's bytes, and their total when the server said it.
+    Bytes { done: i64, total: Option<i64> },
+}
+
+impl Report {
+    pub fn phase(percent: i32) -> Self {
+        Self {
+            percent,
+            detail: Detail::Phase,
+        }
+    }
 }
 
 /// The handle blocking work reports through, and the flag it checks to stop early.
@@ -161,6 +187,15 @@ pub struct Reporter {
 }
 
 impl Reporter {
+    fn new() -> (Self, tokio::sync::mpsc::UnboundedReceiver<Report>) {
+        let (sender, reports) = tokio::sync::mpsc::unbounded_channel();
+        let reporter = Self {
+            sender,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        (reporter, reports)
+    }
+
     pub fn report(&self, report: Report) {
         // The supervisor only goes away once the work has; nothing is lost.
         let _ = self.sender.send(report);
@@ -192,13 +227,32 @@ impl Supervisor {
         &self,
         work: impl FnOnce(&Reporter) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let (sender, mut reports) = tokio::sync::mpsc::unbounded_channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let reporter = Reporter {
-            sender,
-            stop: stop.clone(),
-        };
-        let mut handle = tokio::task::spawn_blocking(move || work(&reporter));
+        let (reporter, reports) = Reporter::new();
+        let stop = reporter.stop.clone();
+        let handle = tokio::task::spawn_blocking(move || work(&reporter));
+        self.supervise(handle, reports, move || stop.store(true, Ordering::Relaxed))
+            .await
+    }
+
+    /// As [`Supervisor::run_blocking`], for work that waits rather than computes (a download, a
+    /// command): a cancel or a stall drops it at once, which also kills a command it started.
+    pub async fn run_async<T: Send + 'static, F>(&self, work: impl FnOnce(Reporter) -> F) -> Result<T>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        let (reporter, reports) = Reporter::new();
+        let handle = tokio::spawn(work(reporter));
+        let abort = handle.abort_handle();
+        self.supervise(handle, reports, move || abort.abort()).await
+    }
+
+    /// Watches running work: writes its reports, and calls `stop` on a cancel or a stall.
+    async fn supervise<T>(
+        &self,
+        mut handle: tokio::task::JoinHandle<Result<T>>,
+        mut reports: tokio::sync::mpsc::UnboundedReceiver<Report>,
+        stop: impl Fn(),
+    ) -> Result<T> {
         let mut last_report = Instant::now();
         let mut last_write: Option<Instant> = None;
         let mut unwritten: Option<Report> = None;
@@ -207,10 +261,10 @@ impl Supervisor {
         loop {
             tokio::select! {
                 finished = &mut handle => {
-                    let outcome = finished.map_err(|err| Error::Internal(format!("job thread: {err}")))?;
                     if cancelled {
                         return Err(Error::Cancelled);
                     }
+                    let outcome = finished.map_err(|err| Error::Internal(format!("job thread: {err}")))?;
                     if let Some(report) = unwritten {
                         row::progress(&self.pool, self.kind, self.job_id, &report).await?;
                     }
@@ -222,13 +276,13 @@ impl Supervisor {
                 }
                 _ = poll.tick() => {
                     if !cancelled && last_report.elapsed() >= self.stall {
-                        stop.store(true, Ordering::Relaxed);
+                        stop();
                         // A thread stuck inside a step cannot be interrupted; it stops at its next check.
                         return Err(Error::Stalled(self.stall));
                     }
                     if !cancelled && !row::running(&self.pool, self.kind, self.job_id).await? {
                         cancelled = true;
-                        stop.store(true, Ordering::Relaxed);
+                        stop();
                     }
                 }
             }
@@ -238,7 +292,7 @@ impl Supervisor {
             {
                 if !row::progress(&self.pool, self.kind, self.job_id, &report).await? {
                     cancelled = true;
-                    stop.store(true, Ordering::Relaxed);
+                    stop();
                 }
                 unwritten = None;
                 last_write = Some(Instant::now());
@@ -291,6 +345,11 @@ impl<W: Work + Clone> JobQueue<W> {
             .enqueue(&mut *tx, &self.runner, &JobInput { job_id })
             .await?;
         Ok(())
+    }
+
+    /// The work this queue's jobs do.
+    pub fn work(&self) -> &W {
+        &self.runner.work
     }
 
     pub fn worker(&self, concurrency: usize) -> underway::Worker<Runner<W>> {
@@ -349,7 +408,7 @@ mod tests {
             .run_blocking(|reporter| {
                 reporter.report(Report {
                     percent: 5,
-                    chunks: Some((1, 10)),
+                    detail: Detail::Chunks { done: 1, total: 10 },
                 });
                 // Stuck inside a step: it looks at its stop flag only after a long while.
                 std::thread::sleep(Duration::from_secs(5));
@@ -391,7 +450,10 @@ mod tests {
                 chunks += 1;
                 reporter.report(Report {
                     percent: chunks.min(99),
-                    chunks: Some((chunks, 1000)),
+                    detail: Detail::Chunks {
+                        done: chunks,
+                        total: 1000,
+                    },
                 });
                 std::thread::sleep(Duration::from_millis(20));
             }

@@ -1,0 +1,55 @@
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { register, uniqueEmail, waitForHydration } from './helpers';
+
+const fixtures = path.resolve(__dirname, '../../audio/tests/data');
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000'.repeat(4), 'hex');
+
+test('dropped files each get a line with their own result, and a file that is not audio says what it is', async ({ page }) => {
+  await register(page, uniqueEmail('drop'));
+  await waitForHydration(page);
+  // The script sends files as they are picked or dropped: the plain form's button has gone.
+  await expect(page.getByRole('button', { name: 'Upload' })).toBeHidden();
+
+  const wav = [...readFileSync(path.join(fixtures, 'wav-s16-stereo-44100.wav'))];
+  const dropped = await page.evaluateHandle((wav) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['Intro at 0:32, drop at 1:05\n'], 'notes.txt', { type: 'text/plain' }));
+    transfer.items.add(new File([new Uint8Array(wav)], 'take one.wav', { type: 'audio/wav' }));
+    return transfer;
+  }, wav);
+  const box = page.locator('form.upload-box');
+  await box.dispatchEvent('dragover', { dataTransfer: dropped });
+  await expect(box).toHaveClass(/dragging/);
+  await box.dispatchEvent('drop', { dataTransfer: dropped });
+  await expect(box).not.toHaveClass(/dragging/);
+
+  const uploads = page.getByRole('list', { name: 'Uploads' });
+  const notes = uploads.locator('[data-file="notes.txt"]');
+  await expect(notes).toContainText('notes.txt: this is plain text, not audio');
+  await expect(notes).toHaveClass(/failed/);
+  await expect(uploads.locator('[data-file="take one.wav"]')).toContainText('Added “take one”');
+
+  // Only the audio became a track; it goes again so the separation worker is free for the other tests.
+  const tracks = page.getByRole('list', { name: 'Your tracks' });
+  await expect(tracks.getByRole('listitem')).toHaveCount(1);
+  const row = tracks.getByRole('listitem').filter({ hasText: 'take one' });
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('heading', { name: 'Your library is empty' })).toBeVisible();
+});
+
+test('without the script, the plain form still uploads and lists what it refused', async ({ browser, page }) => {
+  await register(page, uniqueEmail('noscript'));
+  const plain = await browser.newContext({ javaScriptEnabled: false, storageState: await page.context().storageState() });
+  const noScript = await plain.newPage();
+  await noScript.goto('/');
+  await noScript.getByLabel('Add audio files').setInputFiles([{ name: 'cover.png', mimeType: 'image/png', buffer: PNG }]);
+  await noScript.getByRole('button', { name: 'Upload' }).click();
+  await expect(noScript.getByRole('heading', { name: 'Not every file went in' })).toBeVisible();
+  await expect(noScript.getByRole('listitem')).toContainText('cover.png: this is a PNG image, not audio');
+  await noScript.getByRole('link', { name: 'Back to the library' }).click();
+  await expect(noScript.getByRole('heading', { name: 'Your library is empty' })).toBeVisible();
+  await plain.close();
+});
