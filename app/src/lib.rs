@@ -23,7 +23,7 @@ use crate::{
     routes::{
         account::AccountPage, confirm_email::ConfirmEmailPage, forgot_password::ForgotPasswordPage,
         library::LibraryPage, login::LoginPage, not_found::NotFound, register::RegisterPage,
-        reset_password::ResetPasswordPage,
+        reset_password::ResetPasswordPage, track::TrackPage,
     },
     session::provide_session,
 };
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/reset-password") view=ResetPasswordPage />
                         <Route path=path!("/confirm-email") view=ConfirmEmailPage />
                         <Route path=path!("/account") view=AccountPage />
+                        <Route path=path!("/tracks/:id") view=TrackPage />
                     </Routes>
                 </main>
             </div>

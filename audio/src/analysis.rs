@@ -1,16 +1,11 @@
-//! `analyze`: every feature of a track in one typed, serialisable result. Its JSON is what
-//! `analysis_results.features` stores and the track page reads, so its shape is versioned: change a field
-//! and bump [`ANALYSIS_VERSION`].
+//! `analyze`: every feature of a track in one typed, serialisable result (its types, and the versioned JSON
+//! shape that `analysis_results.features` stores, are in `sfa-features`).
 //!
 //! Definitions (all as librosa 0.11 defines them, so the numbers compare): the track is mixed to mono and
 //! resampled to 22.05 kHz; STFT of 2048 samples every 512 (Hann, centred); spectral features are means over
 //! frames; 13 MFCC over 128 Slaney mel bands (orthonormal DCT-II of the dB mel spectrum) with their mean and
 //! variance; 12-bin chroma (C first) at A440; loudness per EBU R128 on the original channels and rate.
-//!
-//! Version 2 added `downbeats`: the times (seconds) of the beats that start bars, four beats to the bar
-//! (see [`downbeats`](crate::downbeats)); a subset of `beats`, empty when there are fewer than two bars.
-
-use serde::{Deserialize, Serialize};
+//! Downbeats: see [`downbeats`](crate::downbeats).
 
 use crate::{
     Audio, Error,
@@ -29,7 +24,9 @@ use crate::{
     tempo::estimate_tempo,
 };
 
-pub const ANALYSIS_VERSION: u32 = 2;
+pub use sfa_features::{
+    ANALYSIS_VERSION, Analysis, Curve, KeyResult, LoudnessResult, Mfcc, Spectral, Tempo, Waveform,
+};
 pub const ANALYSIS_RATE: u32 = 22_050;
 const N_FFT: usize = 2048;
 const HOP: usize = 512;
@@ -39,85 +36,6 @@ const ENERGY_STEP_SECONDS: f64 = 0.5;
 const BASS_HZ: f64 = 200.0;
 /// Waveform detail levels, in min/max pairs across the whole track.
 const WAVEFORM_LEVELS: [usize; 3] = [256, 1024, 4096];
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Analysis {
-    pub version: u32,
-    pub duration_seconds: f64,
-    pub tempo: Option<Tempo>,
-    /// Beat times, seconds.
-    pub beats: Vec<f64>,
-    /// The beats that start bars (four beats to the bar), seconds.
-    pub downbeats: Vec<f64>,
-    pub key: Option<KeyResult>,
-    pub loudness: LoudnessResult,
-    /// Whole-track RMS relative to a full-scale sine, 0 to 1.
-    pub energy: f64,
-    pub energy_curve: Curve,
-    pub zero_crossing_rate: f64,
-    pub spectral: Spectral,
-    pub mfcc: Mfcc,
-    /// Mean chroma, C first, each frame's strongest class scaled to 1.
-    pub chroma: [f64; 12],
-    /// Onsets per second: peaks of the onset envelope above its mean plus one standard deviation.
-    pub onset_rate: f64,
-    pub waveform: Vec<Waveform>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tempo {
-    pub bpm: f64,
-    pub confidence: f64,
-    pub half: f64,
-    pub double: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeyResult {
-    /// `A minor`
-    pub name: String,
-    /// `8A`
-    pub camelot: String,
-    /// `1m`
-    pub open_key: String,
-    pub confidence: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoudnessResult {
-    pub integrated_lufs: Option<f64>,
-    pub range_lu: f64,
-    pub sample_peak_dbfs: Option<f64>,
-    pub true_peak_dbtp: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Curve {
-    pub step_seconds: f64,
-    pub values: Vec<f32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Spectral {
-    pub centroid_hz: f64,
-    pub rolloff_hz: f64,
-    pub bandwidth_hz: f64,
-    pub flatness: f64,
-    /// dB per octave band: below 200 Hz, then 200–400 … 6.4–12.8 kHz.
-    pub contrast_db: [f64; 7],
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Mfcc {
-    pub mean: Vec<f64>,
-    pub variance: Vec<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Waveform {
-    /// `[min, max]` per bucket, over all channels.
-    pub peaks: Vec<[f32; 2]>,
-}
 
 /// The stages of [`analyze_with_progress`], for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

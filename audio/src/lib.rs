@@ -14,6 +14,7 @@ mod error;
 pub mod key;
 pub mod loudness;
 pub mod mel;
+pub mod mixdown;
 mod mp4_edits;
 pub mod onset;
 pub mod overview;

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { register, uniqueEmail, waitForHydration } from './helpers';
 
 const fixtures = path.resolve(__dirname, '../../audio/tests/data');
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000'.repeat(4), 'hex');
 
 test('dropped files each get a line with their own result, and a file that is not audio says what it is', async ({ page }) => {
   await register(page, uniqueEmail('drop'));
@@ -38,18 +37,4 @@ test('dropped files each get a line with their own result, and a file that is no
   await row.getByRole('button', { name: 'Delete' }).click();
   await row.getByRole('button', { name: 'Delete' }).click();
   await expect(page.getByRole('heading', { name: 'Your library is empty' })).toBeVisible();
-});
-
-test('without the script, the plain form still uploads and lists what it refused', async ({ browser, page }) => {
-  await register(page, uniqueEmail('noscript'));
-  const plain = await browser.newContext({ javaScriptEnabled: false, storageState: await page.context().storageState() });
-  const noScript = await plain.newPage();
-  await noScript.goto('/');
-  await noScript.getByLabel('Add audio files').setInputFiles([{ name: 'cover.png', mimeType: 'image/png', buffer: PNG }]);
-  await noScript.getByRole('button', { name: 'Upload' }).click();
-  await expect(noScript.getByRole('heading', { name: 'Not every file went in' })).toBeVisible();
-  await expect(noScript.getByRole('listitem')).toContainText('cover.png: this is a PNG image, not audio');
-  await noScript.getByRole('link', { name: 'Back to the library' }).click();
-  await expect(noScript.getByRole('heading', { name: 'Your library is empty' })).toBeVisible();
-  await plain.close();
 });

@@ -20,6 +20,7 @@ pub mod storage;
 pub mod telemetry;
 pub mod tracks;
 pub mod upload;
+pub mod zip;
 
 use std::sync::Arc;
 

@@ -52,6 +52,8 @@ impl<R: AsyncRead + Unpin, F: FnMut(u64) + Unpin> AsyncRead for Metered<R, F> {
         let read = (buf.filled().len() - before) as u64;
         if read > self.left {
             self.exceeded = true;
+            // A failed read hands over no bytes.
+            buf.set_filled(before);
             return Poll::Ready(Err(std::io::Error::other("over the size limit")));
         }
         self.left -= read;

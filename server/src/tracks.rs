@@ -105,6 +105,11 @@ pub async fn insert(db: impl PgExecutor<'_>, owner: Uuid, track: &NewTrack) -> R
 
 /// The viewer's tracks, newest first.
 pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
+    summaries(pool, viewer, None).await
+}
+
+/// The viewer's tracks, or only the one with id `only`.
+async fn summaries(pool: &PgPool, viewer: &User, only: Option<Uuid>) -> Result<Vec<Summary>> {
     Ok(sqlx::query_as!(
         Summary,
         r#"select t.id, t.title, t.artist, t.album, t.album_art_url,
@@ -118,8 +123,7 @@ pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
                   p.status as "separation_status?", p.progress as "separation_progress?",
                   p.error as "separation_error?", p.chunks_done as "chunks_done?", p.chunks_total as "chunks_total?",
                   array(select s.stem_type from stems s where s.processing_job_id = p.id
-                        order by array_position(array['vocals', 'drums', 'bass', 'other', 'guitar', 'piano'],
-                                                s.stem_type), s.stem_type) as "stems!"
+                        order by stem_rank(s.stem_type), s.stem_type) as "stems!"
            from tracks t
            left join lateral (
                select status, progress, error, bytes_done, bytes_total from download_jobs
@@ -134,12 +138,75 @@ pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
                select id, status, progress, error, chunks_done, chunks_total from processing_jobs
                where track_id = t.id order by inserted_at desc limit 1
            ) p on true
-           where t.user_id = $1
+           where t.user_id = $1 and ($2::uuid is null or t.id = $2)
            order by t.inserted_at desc"#,
-        viewer.id
+        viewer.id,
+        only
     )
     .fetch_all(pool)
     .await?)
+}
+
+/// One of the viewer's tracks as the library lists it; someone else's, or none, is [`Error::NotFound`].
+pub async fn get(pool: &PgPool, viewer: &User, id: Uuid) -> Result<Summary> {
+    summaries(pool, viewer, Some(id))
+        .await?
+        .pop()
+        .ok_or(Error::NotFound)
+}
+
+/// The analysis of the track's latest analysis job that finished, as `analysis_results.features` holds
+/// it; `None` before one has.
+pub async fn analysis(pool: &PgPool, viewer: &User, id: Uuid) -> Result<Option<sfa_audio::Analysis>> {
+    let features = sqlx::query_scalar!(
+        "select r.features from analysis_results r join tracks t on t.id = r.track_id
+         where r.track_id = $1 and t.user_id = $2
+         order by r.inserted_at desc limit 1",
+        id,
+        viewer.id
+    )
+    .fetch_optional(pool)
+    .await?;
+    features
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|err| Error::Internal(format!("stored analysis of {id} does not parse: {err}")))
+}
+
+/// What a track's exports are called: `Artist - Title`, safe as a file name.
+pub async fn export_name(pool: &PgPool, viewer: &User, id: Uuid) -> Result<String> {
+    let row = sqlx::query!(
+        "select title, artist from tracks where id = $1 and user_id = $2",
+        id,
+        viewer.id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let name = match row.artist.filter(|artist| !artist.trim().is_empty()) {
+        Some(artist) => format!("{artist} - {}", row.title),
+        None => row.title,
+    };
+    Ok(crate::zip::safe_name(&name))
+}
+
+/// The stems of the track's latest separation, in mixer order: (name, stored file).
+pub async fn stems(pool: &PgPool, viewer: &User, id: Uuid) -> Result<Vec<(String, StorageKey)>> {
+    let rows = sqlx::query!(
+        "select s.stem_type, s.file_path from stems s
+         where s.processing_job_id = (
+             select p.id from processing_jobs p join tracks t on t.id = p.track_id
+             where p.track_id = $1 and t.user_id = $2
+             order by p.inserted_at desc limit 1)
+         order by stem_rank(s.stem_type), s.stem_type",
+        id,
+        viewer.id
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok((row.stem_type, StorageKey::parse(&row.file_path)?)))
+        .collect()
 }
 
 /// The viewer's Spotify ids among `ids`: the songs an import would skip as already in the library.

@@ -97,8 +97,11 @@ impl TestApp {
         workers: Workers,
         test: impl AsyncFnOnce(&TestApp),
     ) {
-        let pool = options
-            // As many as the server's default: the job workers hold a dozen while they run.
+        // Not `options`: sqlx's test pools draw on one shared budget of 20 connections, and the job workers
+        // of each test app hold a dozen for as long as they run, so two tests side by side would starve. A
+        // pool of its own per test, as large as the server's default, connects to the same test database.
+        let _ = options;
+        let pool = PgPoolOptions::new()
             .max_connections(20)
             .connect_with(connect)
             .await
@@ -149,7 +152,7 @@ impl TestApp {
             .expect("the router answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = to_bytes(response.into_body(), 16 << 20)
+        let bytes = to_bytes(response.into_body(), 64 << 20)
             .await
             .expect("a readable body");
         Reply {
@@ -217,15 +220,22 @@ impl Client<'_> {
 
     /// Uploads files as the library's form does (multipart, field `file`), asking for JSON.
     pub async fn upload(&mut self, files: &[(&str, &[u8])]) -> Reply {
-        self.upload_form(None, files).await
+        self.upload_form(None, files, "application/json").await
+    }
+
+    /// Uploads files as the plain form does when the page has no script: the browser asks for HTML.
+    pub async fn upload_without_script(&mut self, files: &[(&str, &[u8])]) -> Reply {
+        self.upload_form(None, files, "text/html,application/xhtml+xml")
+            .await
     }
 
     /// Attaches a file to a track that has no audio yet, as the track's attach form does.
     pub async fn attach(&mut self, track: &str, name: &str, bytes: &[u8]) -> Reply {
-        self.upload_form(Some(track), &[(name, bytes)]).await
+        self.upload_form(Some(track), &[(name, bytes)], "application/json")
+            .await
     }
 
-    async fn upload_form(&mut self, track: Option<&str>, files: &[(&str, &[u8])]) -> Reply {
+    async fn upload_form(&mut self, track: Option<&str>, files: &[(&str, &[u8])], accept: &str) -> Reply {
         const BOUNDARY: &str = "sfa-test-boundary-7d1f";
         let mut body = Vec::new();
         if let Some(track) = track {
@@ -252,7 +262,7 @@ impl Client<'_> {
                 header::CONTENT_TYPE,
                 format!("multipart/form-data; boundary={BOUNDARY}"),
             )
-            .header(header::ACCEPT, "application/json")
+            .header(header::ACCEPT, accept)
             .body(Body::from(body));
         self.exchange(request.expect("a valid request")).await
     }

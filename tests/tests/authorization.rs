@@ -62,6 +62,9 @@ fn routes_with_ids(a: &Owned) -> Vec<String> {
         format!("/tracks/{}/audio", a.track),
         format!("/tracks/{}/art", a.track),
         format!("/tracks/{}/stems/vocals", a.track),
+        format!("/tracks/{}/stems.zip", a.track),
+        format!("/tracks/{}/analysis.json", a.track),
+        format!("/tracks/{}/mix.wav?without=vocals", a.track),
     ]
 }
 
@@ -70,6 +73,7 @@ fn routes_with_ids(a: &Owned) -> Vec<String> {
 fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     let track = || vec![("id", a.track.to_string())];
     vec![
+        ("/api/track", track()),
         ("/api/cancel-track-jobs", track()),
         ("/api/retry-track-jobs", track()),
         ("/api/delete-track", track()),

@@ -97,7 +97,7 @@ async fn an_upload_ends_with_its_stems_and_analysis(options: PgPoolOptions, conn
         let pool = &app.state.pool;
         let mut client = app.signed_in("dj@example.org", PASSWORD).await;
         let wav = click_track_wav(20.0, 120.0);
-        let track = upload(&mut client, "Twenty Seconds.wav", &wav).await;
+        let track = upload(&mut client, "Vingt secondes — Été.wav", &wav).await;
 
         let (status, error) = job_outcome(pool, Job::Separation, track).await;
         assert_eq!(status, "completed", "{error:?}");
@@ -145,8 +145,134 @@ async fn an_upload_ends_with_its_stems_and_analysis(options: PgPoolOptions, conn
             serde_json::json!(["vocals", "drums", "bass", "other"])
         );
         assert_eq!(cards[0]["analysis_status"], "completed");
+
+        assert_exports(&mut client, track, &stems).await;
     })
     .await;
+}
+
+/// The stems ZIP, read by an independent reader (Python's `zipfile`, which checks every CRC); the
+/// analysis JSON; and the track page's data.
+async fn assert_exports(client: &mut Client<'_>, track: Uuid, stems: &[(String, Vec<u8>)]) {
+    let zip = client.get(&format!("/tracks/{track}/stems.zip")).await;
+    assert_eq!(zip.status, StatusCode::OK);
+    assert_eq!(zip.header("content-type"), Some("application/zip"));
+    assert_eq!(
+        zip.header("content-length"),
+        Some(zip.bytes.len().to_string().as_str())
+    );
+    assert_eq!(
+        zip.header("content-disposition"),
+        Some(
+            "attachment; filename=\"stems.zip\"; \
+             filename*=UTF-8''Vingt%20secondes%20%E2%80%94%20%C3%89t%C3%A9%20-%20stems.zip"
+        )
+    );
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("stems.zip");
+    std::fs::write(&path, &zip.bytes).expect("written");
+    let listing = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             assert z.testzip() is None\n\
+             print(json.dumps([[i.filename, i.file_size] for i in z.infolist()]))",
+        ])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        listing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
+    let entries: Vec<(String, usize)> = serde_json::from_slice(&listing.stdout).expect("the listing");
+    let size = |name: &str| {
+        stems
+            .iter()
+            .find(|(stem, _)| stem == name)
+            .map(|(_, bytes)| bytes.len())
+    };
+    let expected: Vec<(String, usize)> = ["vocals", "drums", "bass", "other"]
+        .iter()
+        .map(|stem| {
+            (
+                format!("Vingt secondes — Été - {stem}.wav"),
+                size(stem).expect("the stem"),
+            )
+        })
+        .collect();
+    assert_eq!(entries, expected, "in mixer order, named after the track, whole");
+
+    let analysis = client.get(&format!("/tracks/{track}/analysis.json")).await;
+    assert_eq!(analysis.status, StatusCode::OK);
+    let analysis: serde_json::Value = serde_json::from_str(&analysis.body).expect("JSON");
+    assert_eq!(analysis["version"], 2);
+    assert!(
+        analysis["tempo"]["bpm"]
+            .as_f64()
+            .is_some_and(|bpm| (bpm - 120.0).abs() < 3.0),
+        "{}",
+        analysis["tempo"]
+    );
+
+    // The minus-one mix: the other three stems, summed.
+    let mix = client
+        .get(&format!("/tracks/{track}/mix.wav?without=vocals"))
+        .await;
+    assert_eq!(mix.status, StatusCode::OK, "{}", mix.body);
+    assert_eq!(
+        mix.header("content-disposition"),
+        Some(
+            "attachment; filename=\"mix.wav\"; \
+             filename*=UTF-8''Vingt%20secondes%20%E2%80%94%20%C3%89t%C3%A9%20-%20without%20vocals.wav"
+        )
+    );
+    let decode = |bytes: &[u8]| {
+        sfa_audio::decode(
+            std::io::Cursor::new(bytes.to_vec()),
+            &sfa_audio::Limits::default(),
+        )
+        .expect("decodes")
+        .audio
+    };
+    let mixed = decode(&mix.bytes);
+    let others: Vec<_> = stems
+        .iter()
+        .filter(|(stem, _)| stem != "vocals")
+        .map(|(_, bytes)| decode(bytes))
+        .collect();
+    let expected: Vec<f32> = (0..mixed.samples().len())
+        .map(|i| others.iter().map(|stem| stem.samples()[i]).sum())
+        .collect();
+    assert_eq!(others[0].samples().len(), mixed.samples().len());
+    let snr = snr_db(&expected, mixed.samples());
+    assert!(
+        snr > 90.0,
+        "the mix is the sum of the other stems, to 24-bit precision: {snr:.1} dB"
+    );
+    for (query, message) in [
+        (
+            "without=vocals&without=drums&without=bass&without=other",
+            "Leave at least one stem in the mix.",
+        ),
+        ("without=kazoo", "This track has no stem called “kazoo”."),
+    ] {
+        let refused = client.get(&format!("/tracks/{track}/mix.wav?{query}")).await;
+        assert_eq!(
+            (refused.status, refused.body.as_str()),
+            (StatusCode::BAD_REQUEST, message)
+        );
+    }
+
+    let page = client.call("track", &[("id", &track.to_string())]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let page: serde_json::Value = serde_json::from_str(&page.body).expect("JSON");
+    assert_eq!(page["card"]["title"], "Vingt secondes — Été");
+    let levels = page["analysis"]["waveform"].as_array().expect("the waveform");
+    assert_eq!(levels.len(), 1, "only the level the page draws");
+    assert_eq!(levels[0]["peaks"].as_array().map(Vec::len), Some(1024));
 }
 
 #[sqlx::test(migrations = false)]

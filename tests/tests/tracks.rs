@@ -114,6 +114,41 @@ async fn files_that_are_not_audio_are_refused_by_what_they_are_and_leave_nothing
     .await;
 }
 
+/// Without the script the form posts every file at once and the browser asks for HTML: what went in goes
+/// to the library, and a refusal gets a page that says which file and why (the library could not).
+#[sqlx::test(migrations = false)]
+async fn a_plain_form_post_lists_what_it_refused(options: PgPoolOptions, connect: PgConnectOptions) {
+    TestApp::run(options, connect, async |app| {
+        let mut client = app.signed_in("dj@example.org", PASSWORD).await;
+        let wav = click_track_wav(1.0, 120.0);
+        let reply = client.upload_without_script(&[("song.wav", &wav)]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "all went in: back to the library");
+        assert_eq!(reply.header("location"), Some("/"));
+
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".repeat(8);
+        let reply = client
+            .upload_without_script(&[("<b>cover</b>.png", &png), ("again.wav", &wav)])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"));
+        assert!(reply.body.contains("<h1>Not every file went in</h1>"), "{}", reply.body);
+        assert!(
+            reply.body.contains(
+                "<strong>&lt;b&gt;cover&lt;/b&gt;.png</strong>: &lt;b&gt;cover&lt;/b&gt;.png: this is a PNG image, not audio;"
+            ),
+            "{}",
+            reply.body
+        );
+        assert!(reply.body.contains("<strong>again.wav</strong>: added to your library."), "{}", reply.body);
+        let tracks: i64 = sqlx::query_scalar("select count(*) from tracks")
+            .fetch_one(&app.state.pool)
+            .await
+            .expect("a count");
+        assert_eq!(tracks, 2, "both audio files went in, the picture did not");
+    })
+    .await;
+}
+
 #[sqlx::test(migrations = false)]
 async fn an_upload_over_the_limit_stops_at_the_limit(options: PgPoolOptions, connect: PgConnectOptions) {
     TestApp::run_with(

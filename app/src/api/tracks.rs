@@ -1,5 +1,5 @@
-//! The user's tracks, as the library shows them, and what a user may do to one: cancel or retry its
-//! jobs, or delete it.
+//! The user's tracks, as the library and the track page show them, and what a user may do to one: cancel
+//! or retry its jobs, or delete it.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -76,39 +76,77 @@ impl TrackCard {
 pub async fn list_tracks() -> Result<Vec<TrackCard>, AppError> {
     let user = user().await?;
     let tracks = server::tracks::list(&state()?.pool, &user).await.map_err(fail)?;
-    Ok(tracks
-        .into_iter()
-        .map(|track| TrackCard {
-            art_url: if track.has_art_file {
-                Some(format!("/tracks/{}/art", track.id))
-            } else {
-                track.album_art_url
-            },
-            id: track.id.to_string(),
-            title: track.title,
-            artist: track.artist,
-            album: track.album,
-            duration_seconds: track.duration,
-            has_audio: track.has_audio,
-            source: track.source,
-            download_status: track.download_status,
-            download_progress: track.download_progress.unwrap_or(0),
-            download_error: track.download_error,
-            bytes: track.bytes_done.map(|done| (done, track.bytes_total)),
-            analysis_status: track.analysis_status,
-            analysis_progress: track.analysis_progress.unwrap_or(0),
-            analysis_error: track.analysis_error,
-            tempo: track.tempo,
-            key: track.key,
-            separation_status: track.separation_status,
-            separation_progress: track.separation_progress.unwrap_or(0),
-            separation_error: track.separation_error,
-            chunks: track
-                .chunks_total
-                .map(|total| (track.chunks_done.unwrap_or(0), total)),
-            stems: track.stems,
-        })
-        .collect())
+    Ok(tracks.into_iter().map(card).collect())
+}
+
+/// One track with everything its page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackDetail {
+    pub card: TrackCard,
+    /// The latest finished analysis, with one waveform level: the one the page draws.
+    pub analysis: Option<sfa_features::Analysis>,
+}
+
+/// Buckets across the waveform the track page draws; the stored analysis has several levels.
+#[cfg(feature = "ssr")]
+const PAGE_WAVEFORM_BUCKETS: usize = 1024;
+
+#[server(endpoint = "track")]
+pub async fn get_track(id: String) -> Result<TrackDetail, AppError> {
+    let user = user().await?;
+    let state = state()?;
+    let id = track_id(&id)?;
+    let summary = server::tracks::get(&state.pool, &user, id).await.map_err(fail)?;
+    let analysis = server::tracks::analysis(&state.pool, &user, id)
+        .await
+        .map_err(fail)?
+        .map(|mut analysis| {
+            analysis.waveform = analysis
+                .waveform
+                .into_iter()
+                .min_by_key(|level| level.peaks.len().abs_diff(PAGE_WAVEFORM_BUCKETS))
+                .into_iter()
+                .collect();
+            analysis
+        });
+    Ok(TrackDetail {
+        card: card(summary),
+        analysis,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn card(track: server::tracks::Summary) -> TrackCard {
+    TrackCard {
+        art_url: if track.has_art_file {
+            Some(format!("/tracks/{}/art", track.id))
+        } else {
+            track.album_art_url
+        },
+        id: track.id.to_string(),
+        title: track.title,
+        artist: track.artist,
+        album: track.album,
+        duration_seconds: track.duration,
+        has_audio: track.has_audio,
+        source: track.source,
+        download_status: track.download_status,
+        download_progress: track.download_progress.unwrap_or(0),
+        download_error: track.download_error,
+        bytes: track.bytes_done.map(|done| (done, track.bytes_total)),
+        analysis_status: track.analysis_status,
+        analysis_progress: track.analysis_progress.unwrap_or(0),
+        analysis_error: track.analysis_error,
+        tempo: track.tempo,
+        key: track.key,
+        separation_status: track.separation_status,
+        separation_progress: track.separation_progress.unwrap_or(0),
+        separation_error: track.separation_error,
+        chunks: track
+            .chunks_total
+            .map(|total| (track.chunks_done.unwrap_or(0), total)),
+        stems: track.stems,
+    }
 }
 
 #[cfg(feature = "ssr")]

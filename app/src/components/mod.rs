@@ -1,2 +1,5 @@
+pub mod charts;
 pub mod form;
 pub mod header;
+pub mod mixer;
+pub mod track_jobs;

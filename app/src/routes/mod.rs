@@ -6,4 +6,5 @@ pub mod login;
 pub mod not_found;
 pub mod register;
 pub mod reset_password;
+pub mod track;
 mod upload_box;

@@ -12,7 +12,7 @@ mod golden;
 mod model;
 mod spec;
 mod work;
-mod writer;
+pub(crate) mod writer;
 
 use std::{
     borrow::Cow,

@@ -91,6 +91,11 @@ impl StemWriter {
         Ok(())
     }
 
+    /// Appends interleaved samples that already have the file's channel count.
+    pub fn write_interleaved(&mut self, samples: &[f32]) -> Result<(), hound::Error> {
+        samples.iter().try_for_each(|&x| self.write_sample(x))
+    }
+
     fn write_sample(&mut self, x: f32) -> Result<(), hound::Error> {
         self.levels.peak = self.levels.peak.max(x.abs());
         let full_scale = match self.format {

@@ -131,7 +131,10 @@ impl Work for Download {
                 (key, job.title)
             }
         };
-        let intake = intake::check(&self.storage, &key, self.max_bytes, &name).await?;
+        let mut intake = intake::check(&self.storage, &key, self.max_bytes, &name).await?;
+        // Without a title tag, a link's track is named after the file it led to (after redirects), which
+        // says more than the link did; a Spotify track keeps its own title whatever the file says.
+        intake.title = intake.title.or_else(|| Some(intake::title_from_name(&name)));
         let recorded = self
             .record(&supervisor, job_id, job.track_id, job.user_id, &key, &intake)
             .await;
