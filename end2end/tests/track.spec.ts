@@ -102,6 +102,11 @@ test('the track page shows the analysis and mixes the stems on one clock', async
   ]);
   expect(download.suggestedFilename()).toBe('Groove Sketch - without vocals.wav');
   expect(errors).toEqual([]);
+  // `SFA_SCREENSHOTS=docs` keeps a picture of the page for the README.
+  if (process.env.SFA_SCREENSHOTS) {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${process.env.SFA_SCREENSHOTS}/track-page.png`, fullPage: true });
+  }
   await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Library' }).click();
   await expect(row).toBeVisible();
 

@@ -201,20 +201,22 @@ fn Bars(
     labels: Vec<String>,
     describe: impl Fn(usize) -> String + 'static,
 ) -> impl IntoView {
-    const HEIGHT: f64 = 100.0;
+    const HEIGHT: f64 = 300.0;
+    // Room under the bars for their labels, which must stay legible when the chart is drawn small.
+    const LABELS: f64 = 60.0;
     let slot = WIDTH / values.len().max(1) as f64;
     let bars = values
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            let height = v.clamp(0.0, 1.0) * (HEIGHT - 20.0);
+            let height = v.clamp(0.0, 1.0) * (HEIGHT - LABELS);
             view! {
                 <g>
-                    <rect class="bar" x=format!("{:.1}", i as f64 * slot + slot * 0.15) y=format!("{:.1}", HEIGHT - 20.0 - height)
+                    <rect class="bar" x=format!("{:.1}", i as f64 * slot + slot * 0.15) y=format!("{:.1}", HEIGHT - LABELS - height)
                         width=format!("{:.1}", slot * 0.7) height=format!("{height:.1}")>
                         <title>{describe(i)}</title>
                     </rect>
-                    <text class="bar-label" x=format!("{:.1}", (i as f64 + 0.5) * slot) y=HEIGHT - 4.0 text-anchor="middle">
+                    <text class="bar-label" x=format!("{:.1}", (i as f64 + 0.5) * slot) y=HEIGHT - 12.0 text-anchor="middle">
                         {labels[i].clone()}
                     </text>
                 </g>
