@@ -38,3 +38,34 @@ test('dropped files each get a line with their own result, and a file that is no
   await row.getByRole('button', { name: 'Delete' }).click();
   await expect(page.getByRole('heading', { name: 'Your library is empty' })).toBeVisible();
 });
+
+test('the library searches, filters and sorts as you type', async ({ page }) => {
+  await register(page, uniqueEmail('find'));
+  await waitForHydration(page);
+  const wav = readFileSync(path.join(fixtures, 'wav-s16-stereo-44100.wav'));
+  await page.getByLabel('Add audio files').setInputFiles(
+    ['Moonlight Drive.wav', 'acid rain.wav', 'Blue Moon.wav'].map((name) => ({ name, mimeType: 'audio/wav', buffer: wav })),
+  );
+  const tracks = page.getByRole('list', { name: 'Your tracks' });
+  await expect(tracks.getByRole('listitem')).toHaveCount(3);
+  const titles = tracks.locator('.track-title');
+  await expect(titles).toHaveText(['Blue Moon', 'acid rain', 'Moonlight Drive']);
+
+  const search = page.getByRole('searchbox', { name: 'Search your tracks' });
+  await search.fill('moon');
+  await expect(titles).toHaveText(['Blue Moon', 'Moonlight Drive']);
+  await expect(page.locator('.library-count')).toHaveText('2 of 3 tracks');
+  await search.fill('moon drive');
+  await expect(titles).toHaveText(['Moonlight Drive']);
+  await search.fill('kraftwerk');
+  await expect(page.locator('.library-count')).toHaveText('No tracks match.');
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await expect(titles).toHaveCount(3);
+
+  await page.getByRole('combobox', { name: 'Sort by' }).selectOption('title');
+  await expect(titles).toHaveText(['acid rain', 'Blue Moon', 'Moonlight Drive']);
+  await page.getByRole('combobox', { name: 'Sort by' }).selectOption('oldest');
+  await expect(titles).toHaveText(['Moonlight Drive', 'acid rain', 'Blue Moon']);
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('no-audio');
+  await expect(page.locator('.library-count')).toHaveText('No tracks match.');
+});

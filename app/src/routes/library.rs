@@ -1,7 +1,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::upload_box::UploadBox;
+use super::{
+    library_view::{PAGE, Sort, Stage, select},
+    upload_box::UploadBox,
+};
 use crate::{
     api::{
         import::ImportLink,
@@ -30,7 +33,14 @@ pub fn LibraryPage() -> impl IntoView {
                 .is_some_and(|list| list.iter().any(TrackCard::busy))
         },
     );
-    let listed = move || tracks.get().and_then(Result::ok).unwrap_or_default();
+    let search = RwSignal::new(String::new());
+    let stage = RwSignal::new(Stage::All);
+    let sort = RwSignal::new(Sort::Newest);
+    let shown = RwSignal::new(PAGE);
+    let all = move || tracks.get().and_then(Result::ok).unwrap_or_default();
+    let selected = Memo::new(move |_| select(&all(), &search.get(), stage.get(), sort.get()));
+    let total = Memo::new(move |_| all().len());
+    let listed = move || selected.get().into_iter().take(shown.get()).collect::<Vec<_>>();
     view! {
         <Title text="Library" />
         <h1>"Library"</h1>
@@ -46,6 +56,9 @@ pub fn LibraryPage() -> impl IntoView {
                     Ok(_) => ().into_any(),
                 })
             }}
+            <Show when=move || total.get() != 0>
+                <LibraryTools total search stage sort shown selected />
+            </Show>
             <ul class="track-list" aria-label="Your tracks">
                 // A row is rebuilt only when something on it changed, so a stem playing in one row keeps
                 // playing while another row's progress moves.
@@ -53,6 +66,16 @@ pub fn LibraryPage() -> impl IntoView {
                     <TrackRow track tracks />
                 </For>
             </ul>
+            {move || {
+                let left = selected.with(Vec::len).saturating_sub(shown.get());
+                (left > 0).then(|| {
+                    view! {
+                        <button class="button secondary show-more" on:click=move |_| shown.update(|n| *n += PAGE)>
+                            {format!("Show {} more", left.min(PAGE))}
+                        </button>
+                    }
+                })
+            }}
         </Transition>
     }
 }
@@ -162,6 +185,80 @@ fn Stems(id: String, stems: Vec<String>) -> impl IntoView {
             </ul>
         }
     })
+}
+
+/// Search, stage filter and sort over the library, with how many tracks match.
+#[component]
+fn LibraryTools(
+    total: Memo<usize>,
+    search: RwSignal<String>,
+    stage: RwSignal<Stage>,
+    sort: RwSignal<Sort>,
+    shown: RwSignal<usize>,
+    selected: Memo<Vec<TrackCard>>,
+) -> impl IntoView {
+    // A new question starts from the top of its answer.
+    let reset = move || shown.set(PAGE);
+    let filtered = move || !search.read().trim().is_empty() || stage.get() != Stage::All;
+    view! {
+        <div class="library-tools" role="search" aria-label="Find tracks">
+            <input
+                type="search"
+                class="library-search"
+                aria-label="Search your tracks"
+                placeholder="Search title, artist or album"
+                prop:value=move || search.get()
+                on:input=move |event| {
+                    search.set(event_target_value(&event));
+                    reset();
+                }
+            />
+            <label>
+                "Show "
+                <select aria-label="Show" on:change=move |event| {
+                    stage.set(Stage::parse(&event_target_value(&event)));
+                    reset();
+                }>
+                    {Stage::ALL
+                        .iter()
+                        .map(|&(value, name, label)| {
+                            view! { <option value=name selected=move || stage.get() == value>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Sort by "
+                <select aria-label="Sort by" on:change=move |event| sort.set(Sort::parse(&event_target_value(&event)))>
+                    {Sort::ALL
+                        .iter()
+                        .map(|&(value, name, label)| {
+                            view! { <option value=name selected=move || sort.get() == value>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <p class="muted library-count" role="status">
+                {move || match (selected.with(Vec::len), total.get()) {
+                    (0, _) => "No tracks match.".to_owned(),
+                    (n, total) if n == total => format!("{total} tracks"),
+                    (n, total) => format!("{n} of {total} tracks"),
+                }}
+            </p>
+            <Show when=filtered>
+                <button
+                    class="link-button"
+                    on:click=move |_| {
+                        search.set(String::new());
+                        stage.set(Stage::All);
+                        reset();
+                    }
+                >
+                    "Clear"
+                </button>
+            </Show>
+        </div>
+    }
 }
 
 #[component]

@@ -2,6 +2,7 @@ pub mod account;
 pub mod confirm_email;
 pub mod forgot_password;
 pub mod library;
+mod library_view;
 pub mod login;
 pub mod not_found;
 pub mod register;
