@@ -48,6 +48,12 @@ test('the library searches, filters and sorts as you type', async ({ page }) => 
   );
   const tracks = page.getByRole('list', { name: 'Your tracks' });
   await expect(tracks.getByRole('listitem')).toHaveCount(3);
+  // Only the rows matter here: their separations would take the CPU from the other tests.
+  for (const title of ['Moonlight Drive', 'acid rain', 'Blue Moon']) {
+    const cancel = tracks.getByRole('listitem').filter({ hasText: title }).getByRole('button', { name: 'Cancel' });
+    // A job that already finished has nothing to cancel.
+    if (await cancel.isVisible()) await cancel.click();
+  }
   const titles = tracks.locator('.track-title');
   await expect(titles).toHaveText(['Blue Moon', 'acid rain', 'Moonlight Drive']);
 
