@@ -38,8 +38,10 @@ pub fn LibraryPage() -> impl IntoView {
     let sort = RwSignal::new(Sort::Newest);
     let shown = RwSignal::new(PAGE);
     let all = move || tracks.get().and_then(Result::ok).unwrap_or_default();
-    let selected = Memo::new(move |_| select(&all(), &search.get(), stage.get(), sort.get()));
-    let total = Memo::new(move |_| all().len());
+    // Derived, not memos: the resource is read only where the page reads these, inside the `Transition`,
+    // which is what makes the server wait for it before it renders the list.
+    let selected = Signal::derive(move || select(&all(), &search.get(), stage.get(), sort.get()));
+    let total = Signal::derive(move || all().len());
     let listed = move || selected.get().into_iter().take(shown.get()).collect::<Vec<_>>();
     view! {
         <Title text="Library" />
@@ -190,12 +192,12 @@ fn Stems(id: String, stems: Vec<String>) -> impl IntoView {
 /// Search, stage filter and sort over the library, with how many tracks match.
 #[component]
 fn LibraryTools(
-    total: Memo<usize>,
+    total: Signal<usize>,
     search: RwSignal<String>,
     stage: RwSignal<Stage>,
     sort: RwSignal<Sort>,
     shown: RwSignal<usize>,
-    selected: Memo<Vec<TrackCard>>,
+    selected: Signal<Vec<TrackCard>>,
 ) -> impl IntoView {
     // A new question starts from the top of its answer.
     let reset = move || shown.set(PAGE);
