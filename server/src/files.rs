@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sfa_audio::separate::SampleFormat;
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -274,17 +275,16 @@ fn disposition(file: &File, key: &str) -> String {
 
 /// A download named `name` (any Unicode, RFC 6266), with an ASCII name for clients that read only that.
 fn attachment(fallback: &str, name: &str) -> String {
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+    /// RFC 5987's attr-char: letters, digits and these pass as they are.
+    const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, ESCAPED)
+    )
 }
 
 /// By the stored key's extension, which the server chose; the browser must not sniff (`nosniff`).

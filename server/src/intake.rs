@@ -69,6 +69,18 @@ pub fn extension(name: &str) -> String {
         .map_or_else(|| "bin".to_owned(), str::to_ascii_lowercase)
 }
 
+/// The last segment of `url`'s path, percent-decoded: the name of the file a link points at, if it names one.
+pub fn name_in_url(url: &url::Url) -> Option<String> {
+    url.path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .map(|last| {
+            percent_encoding::percent_decode_str(last)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .filter(|name| !name.trim().is_empty())
+}
+
 /// A file name without its extension, as a title of last resort.
 pub fn title_from_name(name: &str) -> String {
     let title = std::path::Path::new(name)

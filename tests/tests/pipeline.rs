@@ -69,16 +69,17 @@ fn snr_db(expected: &[f32], actual: &[f32]) -> f64 {
     10.0 * (signal / noise.max(f64::MIN_POSITIVE)).log10()
 }
 
+fn decode(bytes: &[u8]) -> sfa_audio::Audio {
+    sfa_audio::decode(
+        std::io::Cursor::new(bytes.to_vec()),
+        &sfa_audio::Limits::default(),
+    )
+    .expect("decodes")
+    .audio
+}
+
 /// Checks every stem against a quarter of the mix, past the first second (the stand-in model's edges).
 fn assert_quarter_stems(mix: &[u8], stems: &[(String, Vec<u8>)]) {
-    let decode = |bytes: &[u8]| {
-        sfa_audio::decode(
-            std::io::Cursor::new(bytes.to_vec()),
-            &sfa_audio::Limits::default(),
-        )
-        .expect("decodes")
-        .audio
-    };
     let mix = decode(mix);
     let skip = 2 * mix.sample_rate() as usize;
     let quarter: Vec<f32> = mix.samples()[skip..].iter().map(|x| x / 4.0).collect();
@@ -229,14 +230,6 @@ async fn assert_exports(client: &mut Client<'_>, track: Uuid, stems: &[(String, 
              filename*=UTF-8''Vingt%20secondes%20%E2%80%94%20%C3%89t%C3%A9%20-%20without%20vocals.wav"
         )
     );
-    let decode = |bytes: &[u8]| {
-        sfa_audio::decode(
-            std::io::Cursor::new(bytes.to_vec()),
-            &sfa_audio::Limits::default(),
-        )
-        .expect("decodes")
-        .audio
-    };
     let mixed = decode(&mix.bytes);
     let others: Vec<_> = stems
         .iter()

@@ -295,26 +295,8 @@ pub fn Mixer(
             view! {
                 <li class="strip" data-stem=stem.clone() data-gain=move || format!("{:.2}", strip.applied.get())>
                     <span class="stem-name">{stem.clone()}</span>
-                    <button
-                        type="button"
-                        class="toggle mute"
-                        aria-pressed=move || strip.muted.get().to_string()
-                        aria-keyshortcuts=key.to_string()
-                        aria-label=format!("Mute {stem}")
-                        on:click=move |_| strip.muted.update(|m| *m = !*m)
-                    >
-                        "M"
-                    </button>
-                    <button
-                        type="button"
-                        class="toggle solo"
-                        aria-pressed=move || strip.solo.get().to_string()
-                        aria-keyshortcuts=format!("Shift+{key}")
-                        aria-label=format!("Solo {stem}")
-                        on:click=move |_| strip.solo.update(|s| *s = !*s)
-                    >
-                        "S"
-                    </button>
+                    {switch(strip.muted, "mute", format!("Mute {stem}"), key.to_string())}
+                    {switch(strip.solo, "solo", format!("Solo {stem}"), format!("Shift+{key}"))}
                     <input
                         type="range"
                         min="0"
@@ -410,6 +392,23 @@ fn focus(event: &web_sys::KeyboardEvent) -> Focus {
             _ => Focus::Text,
         },
         _ => Focus::Elsewhere,
+    }
+}
+
+/// A strip's mute or solo button: pressed while `on` is, its first letter on it.
+fn switch(on: RwSignal<bool>, kind: &'static str, label: String, keys: String) -> impl IntoView {
+    let letter = kind[..1].to_ascii_uppercase();
+    view! {
+        <button
+            type="button"
+            class=format!("toggle {kind}")
+            aria-pressed=move || on.get().to_string()
+            aria-keyshortcuts=keys
+            aria-label=label
+            on:click=move |_| on.update(|on| *on = !*on)
+        >
+            {letter}
+        </button>
     }
 }
 

@@ -30,10 +30,7 @@ impl Stage {
     ];
 
     pub fn parse(value: &str) -> Self {
-        Self::ALL
-            .iter()
-            .find(|(_, name, _)| *name == value)
-            .map_or(Self::All, |(stage, _, _)| *stage)
+        named(&Self::ALL, value)
     }
 
     fn admits(self, track: &TrackCard) -> bool {
@@ -70,11 +67,16 @@ impl Sort {
     ];
 
     pub fn parse(value: &str) -> Self {
-        Self::ALL
-            .iter()
-            .find(|(_, name, _)| *name == value)
-            .map_or(Self::Newest, |(sort, _, _)| *sort)
+        named(&Self::ALL, value)
     }
+}
+
+/// The choice a `<select>` value names in a table of (choice, value, label); the default for anything else.
+fn named<T: Copy + Default>(table: &[(T, &str, &str)], value: &str) -> T {
+    table
+        .iter()
+        .find(|(_, name, _)| *name == value)
+        .map_or_else(T::default, |(choice, _, _)| *choice)
 }
 
 /// The tracks that match, in order. `tracks` comes newest first, as the server lists them; tracks without

@@ -92,16 +92,7 @@ pub async fn import_link(state: &AppState, user: &User, text: &str) -> Result<Im
 async fn import_audio_link(state: &AppState, user: &User, url: reqwest::Url) -> Result<Imported> {
     let importer = &state.importer;
     importer.http.check_link(&url)?;
-    let name = url
-        .path_segments()
-        .and_then(|mut segments| segments.next_back())
-        .map(|last| {
-            percent_encoding::percent_decode_str(last)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| url.host_str().unwrap_or("download").to_owned());
+    let name = intake::name_in_url(&url).unwrap_or_else(|| url.host_str().unwrap_or("download").to_owned());
     let new = NewTrack {
         title: intake::title_from_name(&name),
         source: Source::Url,

@@ -264,17 +264,7 @@ fn file_name(response: &reqwest::Response) -> Option<String> {
             })
         });
     disposition
-        .or_else(|| {
-            response
-                .url()
-                .path_segments()
-                .and_then(|mut segments| segments.next_back())
-                .map(|last| {
-                    percent_encoding::percent_decode_str(last)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                })
-        })
+        .or_else(|| intake::name_in_url(response.url()))
         .filter(|name| !name.trim().is_empty())
 }
 
