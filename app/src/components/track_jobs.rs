@@ -137,9 +137,15 @@ enum Act {
 }
 
 /// Cancel while a job runs, Retry after one stopped, and Delete (asked twice). `changed` runs after each
-/// success, `deleted` after a delete.
+/// success, `deleted` after a delete. `asking` is the track whose delete awaits its answer: the page holds
+/// it, because a row is rebuilt whenever its progress moves and the question must outlive that.
 #[component]
-pub fn TrackActions(track: TrackCard, changed: Callback<()>, deleted: Callback<()>) -> impl IntoView {
+pub fn TrackActions(
+    track: TrackCard,
+    changed: Callback<()>,
+    deleted: Callback<()>,
+    asking: RwSignal<Option<String>>,
+) -> impl IntoView {
     let id = StoredValue::new(track.id.clone());
     let act = Action::new(move |what: &Act| {
         let (what, id) = (*what, id.get_value());
@@ -159,7 +165,8 @@ pub fn TrackActions(track: TrackCard, changed: Callback<()>, deleted: Callback<(
             done
         }
     });
-    let confirming = RwSignal::new(false);
+    let confirming = move || asking.with(|asked| asked.as_deref() == Some(id.get_value().as_str()));
+    let ask = move |on: bool| asking.set(on.then(|| id.get_value()));
     let run = move |what: Act| {
         move |_| {
             act.dispatch(what);
@@ -171,15 +178,15 @@ pub fn TrackActions(track: TrackCard, changed: Callback<()>, deleted: Callback<(
             {track.busy().then(|| view! { <button class="button secondary" on:click=run(Act::Cancel)>"Cancel"</button> })}
             {track.retryable().then(|| view! { <button class="button secondary" on:click=run(Act::Retry)>"Retry"</button> })}
             <Show
-                when=move || confirming.get()
+                when=confirming
                 fallback=move || view! {
-                    <button class="button secondary" on:click=move |_| confirming.set(true)>"Delete"</button>
+                    <button class="button secondary" on:click=move |_| ask(true)>"Delete"</button>
                 }
             >
                 <span class="confirm">
                     {format!("Delete “{title}” and its stems?")}
                     <button class="button danger" on:click=run(Act::Delete)>"Delete"</button>
-                    <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    <button class="button secondary" on:click=move |_| ask(false)>"Keep"</button>
                 </span>
             </Show>
             {move || {

@@ -37,6 +37,7 @@ pub fn LibraryPage() -> impl IntoView {
     let stage = RwSignal::new(Stage::All);
     let sort = RwSignal::new(Sort::Newest);
     let shown = RwSignal::new(PAGE);
+    let asking = RwSignal::new(None::<String>);
     let all = move || tracks.get().and_then(Result::ok).unwrap_or_default();
     // Derived, not memos: the resource is read only where the page reads these, inside the `Transition`,
     // which is what makes the server wait for it before it renders the list.
@@ -65,7 +66,7 @@ pub fn LibraryPage() -> impl IntoView {
                 // A row is rebuilt only when something on it changed, so a stem playing in one row keeps
                 // playing while another row's progress moves.
                 <For each=listed key=|track| format!("{track:?}") let:track>
-                    <TrackRow track tracks />
+                    <TrackRow track tracks asking />
                 </For>
             </ul>
             {move || {
@@ -125,7 +126,7 @@ fn ImportBox(tracks: Tracks) -> impl IntoView {
 }
 
 #[component]
-fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
+fn TrackRow(track: TrackCard, tracks: Tracks, asking: RwSignal<Option<String>>) -> impl IntoView {
     let byline = [track.artist.clone(), track.album.clone()]
         .into_iter()
         .flatten()
@@ -158,7 +159,7 @@ fn TrackRow(track: TrackCard, tracks: Tracks) -> impl IntoView {
             </dl>
             <JobStages track=track.clone() />
             <Stems id=track.id.clone() stems=track.stems.clone() />
-            <TrackActions track=track.clone() changed=refetch deleted=refetch />
+            <TrackActions track=track.clone() changed=refetch deleted=refetch asking />
         </li>
     }
     // A type-erased row keeps the page's view type shallow enough to compile for the browser.

@@ -49,6 +49,7 @@ pub fn TrackPage() -> impl IntoView {
         }
     });
     let changed = Callback::new(move |()| page.refetch());
+    let asking = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let deleted = Callback::new(move |()| navigate("/", NavigateOptions::default()));
 
@@ -64,7 +65,7 @@ pub fn TrackPage() -> impl IntoView {
                     }
                 })
             }}
-            {move || card.get().map(|track| view! { <TrackHeader track changed deleted /> })}
+            {move || card.get().map(|track| view! { <TrackHeader track changed deleted asking /> })}
             <section class="track-overview" aria-label="Waveform">
                 {move || match analysis.get() {
                     Some(analysis) => {
@@ -102,7 +103,12 @@ pub fn TrackPage() -> impl IntoView {
 }
 
 #[component]
-fn TrackHeader(track: TrackCard, changed: Callback<()>, deleted: Callback<()>) -> impl IntoView {
+fn TrackHeader(
+    track: TrackCard,
+    changed: Callback<()>,
+    deleted: Callback<()>,
+    asking: RwSignal<Option<String>>,
+) -> impl IntoView {
     let byline = [track.artist.clone(), track.album.clone()]
         .into_iter()
         .flatten()
@@ -123,7 +129,7 @@ fn TrackHeader(track: TrackCard, changed: Callback<()>, deleted: Callback<()>) -
             </div>
         </header>
         <JobStages track=track.clone() />
-        <TrackActions track=track.clone() changed deleted />
+        <TrackActions track=track.clone() changed deleted asking />
     }
 }
 
