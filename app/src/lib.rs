@@ -19,11 +19,22 @@ use leptos_router::{
 };
 
 use crate::{
-    components::header::Header,
+    components::{
+        header::Header,
+        toasts::{ToastHost, provide_toasts},
+    },
     routes::{
-        account::AccountPage, confirm_email::ConfirmEmailPage, forgot_password::ForgotPasswordPage,
-        library::LibraryPage, login::LoginPage, not_found::NotFound, register::RegisterPage,
-        reset_password::ResetPasswordPage, track::TrackPage,
+        account::AccountPage,
+        admin::{AdminPage, UserLibraryPage},
+        confirm_email::ConfirmEmailPage,
+        forgot_password::ForgotPasswordPage,
+        library::LibraryPage,
+        login::LoginPage,
+        not_found::NotFound,
+        register::RegisterPage,
+        reset_password::ResetPasswordPage,
+        settings::SettingsPage,
+        track::TrackPage,
     },
     session::provide_session,
 };
@@ -64,6 +75,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
+    provide_toasts();
     // Effects run only in the browser, so this turns true once the page is live: the end-to-end tests wait
     // for it before clicking, and the stylesheet can tell a server-only page from an interactive one.
     let hydrated = RwSignal::new(false);
@@ -87,8 +99,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/confirm-email") view=ConfirmEmailPage />
                         <Route path=path!("/account") view=AccountPage />
                         <Route path=path!("/tracks/:id") view=TrackPage />
+                        <Route path=path!("/settings") view=SettingsPage />
+                        <Route path=path!("/admin") view=AdminPage />
+                        <Route path=path!("/admin/users/:id") view=UserLibraryPage />
                     </Routes>
                 </main>
+                <ToastHost />
             </div>
         </Router>
     }

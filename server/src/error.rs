@@ -43,6 +43,9 @@ pub enum Error {
     EmailTaken,
     #[error("wrong email or password")]
     WrongCredentials,
+    /// The right password for an account an administrator switched off.
+    #[error("the account is disabled")]
+    AccountDisabled,
     #[error("the current password is wrong")]
     WrongPassword,
     #[error("invalid or expired token")]
@@ -81,6 +84,9 @@ impl Error {
             }
             Self::WrongCredentials => "That email and password do not match an account.".into(),
             Self::WrongPassword => "The current password is not right.".into(),
+            Self::AccountDisabled => {
+                "This account is switched off. Ask the administrator of this server to switch it on.".into()
+            }
             Self::TokenInvalid => "This link is invalid, used or expired. Ask for a new one.".into(),
             Self::RateLimited { retry_after } => {
                 format!("Too many attempts. Try again in {}.", describe_wait(*retry_after))
@@ -111,6 +117,7 @@ impl Error {
                 | Self::EmailTaken
                 | Self::WrongCredentials
                 | Self::WrongPassword
+                | Self::AccountDisabled
                 | Self::TokenInvalid
                 | Self::RateLimited { .. }
                 | Self::Unauthenticated

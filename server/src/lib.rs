@@ -1,6 +1,7 @@
 //! The server side of Sound Forge Alchemy below the pages: configuration, database, job queue, storage
 //! and HTTP plumbing. It knows nothing of Leptos; `app` renders the pages and calls in here.
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -16,6 +17,7 @@ pub mod mail;
 pub mod metered;
 pub mod rate_limit;
 pub mod secret;
+pub mod settings;
 pub mod storage;
 pub mod telemetry;
 pub mod tracks;

@@ -126,6 +126,22 @@ impl Storage {
         }
     }
 
+    /// Bytes on disk under `key`: the file's size, or everything in the folder; nothing there is 0.
+    pub async fn usage(&self, key: &StorageKey) -> u64 {
+        let path = self.path(key);
+        tokio::task::spawn_blocking(move || disk_usage(&path))
+            .await
+            .unwrap_or(0)
+    }
+
+    /// Bytes on disk under the storage root, temporary files and orphans included.
+    pub async fn total_usage(&self) -> u64 {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || disk_usage(&root))
+            .await
+            .unwrap_or(0)
+    }
+
     /// The files and folders directly in `area` that were last changed before `age` ago, as keys.
     /// Names that are not valid keys are not ours and are left alone.
     pub async fn older_entries(&self, area: &str, age: Duration) -> Result<Vec<StorageKey>> {
@@ -217,6 +233,20 @@ async fn remove_if_present(path: &Path) {
 async fn sync_dir(dir: &Path) -> Result<()> {
     let file = tokio::fs::File::open(dir).await.map_err(Error::io(dir))?;
     file.sync_all().await.map_err(Error::io(dir))
+}
+
+/// The size of the file at `path`, or of everything under the folder, not following links.
+fn disk_usage(path: &Path) -> u64 {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| disk_usage(&entry.path()))
+            .sum(),
+        Ok(meta) if meta.is_file() => meta.len(),
+        _ => 0,
+    }
 }
 
 #[cfg(test)]

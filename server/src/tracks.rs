@@ -67,6 +67,8 @@ pub struct Summary {
     pub analysis_error: Option<String>,
     pub tempo: Option<f64>,
     pub key: Option<String>,
+    /// The key on the Camelot wheel (`8A`), as DJs mix by it.
+    pub camelot: Option<String>,
     pub separation_status: Option<String>,
     pub separation_progress: Option<i32>,
     pub separation_error: Option<String>,
@@ -105,11 +107,16 @@ pub async fn insert(db: impl PgExecutor<'_>, owner: Uuid, track: &NewTrack) -> R
 
 /// The viewer's tracks, newest first.
 pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
-    summaries(pool, viewer, None).await
+    summaries(pool, viewer.id, None).await
 }
 
-/// The viewer's tracks, or only the one with id `only`.
-async fn summaries(pool: &PgPool, viewer: &User, only: Option<Uuid>) -> Result<Vec<Summary>> {
+/// Any user's tracks, newest first: only for [`crate::admin::library_of`], which checks who asks.
+pub(crate) async fn list_owned_by(pool: &PgPool, owner: Uuid) -> Result<Vec<Summary>> {
+    summaries(pool, owner, None).await
+}
+
+/// The owner's tracks, or only the one with id `only`.
+async fn summaries(pool: &PgPool, owner: Uuid, only: Option<Uuid>) -> Result<Vec<Summary>> {
     Ok(sqlx::query_as!(
         Summary,
         r#"select t.id, t.title, t.artist, t.album, t.album_art_url,
@@ -119,7 +126,7 @@ async fn summaries(pool: &PgPool, viewer: &User, only: Option<Uuid>) -> Result<V
                   d.status as "download_status?", d.progress as "download_progress?", d.error as "download_error?",
                   d.bytes_done as "bytes_done?", d.bytes_total as "bytes_total?",
                   a.status as "analysis_status?", a.progress as "analysis_progress?", a.error as "analysis_error?",
-                  r.tempo as "tempo?", r.key as "key?",
+                  r.tempo as "tempo?", r.key as "key?", r.features->'key'->>'camelot' as "camelot?",
                   p.status as "separation_status?", p.progress as "separation_progress?",
                   p.error as "separation_error?", p.chunks_done as "chunks_done?", p.chunks_total as "chunks_total?",
                   array(select s.stem_type from stems s where s.processing_job_id = p.id
@@ -140,7 +147,7 @@ async fn summaries(pool: &PgPool, viewer: &User, only: Option<Uuid>) -> Result<V
            ) p on true
            where t.user_id = $1 and ($2::uuid is null or t.id = $2)
            order by t.inserted_at desc"#,
-        viewer.id,
+        owner,
         only
     )
     .fetch_all(pool)
@@ -149,7 +156,7 @@ async fn summaries(pool: &PgPool, viewer: &User, only: Option<Uuid>) -> Result<V
 
 /// One of the viewer's tracks as the library lists it; someone else's, or none, is [`Error::NotFound`].
 pub async fn get(pool: &PgPool, viewer: &User, id: Uuid) -> Result<Summary> {
-    summaries(pool, viewer, Some(id))
+    summaries(pool, viewer.id, Some(id))
         .await?
         .pop()
         .ok_or(Error::NotFound)

@@ -22,18 +22,22 @@ const PUBLIC: [&str; 7] = [
 ];
 
 /// These act on the caller's own account or rows only: they take no ids.
-const OWN_ACCOUNT: [&str; 6] = [
+const OWN_ACCOUNT: [&str; 8] = [
     "/api/logout-everywhere",
     "/api/resend-confirmation",
     "/api/change-password",
     "/api/change-email",
     "/api/tracks",
     "/api/import-link",
+    "/api/settings",
+    "/api/save-settings",
 ];
 
 /// What the first user owns, for the second to try to reach.
 struct Owned {
     track: uuid::Uuid,
+    /// A's account: the first on the instance, so an administrator.
+    account: uuid::Uuid,
 }
 
 impl Owned {
@@ -52,7 +56,12 @@ impl Owned {
             let (status, error) = job_outcome(&app.state.pool, job, track).await;
             assert_eq!(status, "completed", "{job:?}: {error:?}");
         }
-        Self { track }
+        let account = sqlx::query_scalar("select user_id from tracks where id = $1")
+            .bind(track)
+            .fetch_one(&app.state.pool)
+            .await
+            .expect("A's account");
+        Self { track, account }
     }
 }
 
@@ -72,18 +81,42 @@ fn routes_with_ids(a: &Owned) -> Vec<String> {
 /// server function or route taking ids adds its calls here, and A's rows to [`Owned`].
 fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     let track = || vec![("id", a.track.to_string())];
+    let account =
+        |field: &'static str, value: &str| vec![("id", a.account.to_string()), (field, value.to_owned())];
     vec![
         ("/api/track", track()),
         ("/api/cancel-track-jobs", track()),
         ("/api/retry-track-jobs", track()),
         ("/api/delete-track", track()),
+        (
+            "/api/batch-tracks",
+            vec![("ids[0]", a.track.to_string()), ("action", "Delete".to_owned())],
+        ),
+        // The admin pages' functions: B is no administrator, so for B they do not exist.
+        ("/api/admin", vec![("status", String::new())]),
+        ("/api/admin-set-role", account("role", "user")),
+        ("/api/admin-set-disabled", account("disabled", "true")),
+        (
+            "/api/admin-job",
+            vec![("track", a.track.to_string()), ("retry", "false".to_owned())],
+        ),
+        ("/api/admin-library", vec![("id", a.account.to_string())]),
     ]
 }
 
 /// Plausible values for every argument any server function takes; each takes what it needs, so the
 /// call reaches the session check rather than failing to parse.
-const EVERY_FIELD: [(&str, &str); 8] = [
+const EVERY_FIELD: [(&str, &str); 17] = [
     ("id", "00000000-0000-4000-8000-000000000000"),
+    ("ids[0]", "00000000-0000-4000-8000-000000000000"),
+    ("track", "00000000-0000-4000-8000-000000000000"),
+    ("action", "Delete"),
+    ("status", ""),
+    ("role", "user"),
+    ("disabled", "true"),
+    ("retry", "false"),
+    ("separation_model", ""),
+    ("stem_format", "wav24"),
     ("link", "https://example.org/song.mp3"),
     ("email", "a@example.org"),
     ("password", "velvet thunder orchard"),
@@ -105,6 +138,7 @@ async fn snapshot(pool: &sqlx::PgPool) -> String {
             (select count(*) from stems), (select count(*) from download_jobs),
             (select count(*) from processing_jobs), (select count(*) from analysis_jobs),
             (select count(*) from llm_providers), (select max(updated_at)::text from users),
+            (select count(*) from user_settings),
             (select string_agg(status || progress, ',' order by id) from processing_jobs),
             (select string_agg(status || progress, ',' order by id) from analysis_jobs))",
     )
@@ -118,6 +152,7 @@ async fn every_server_function_is_classified(options: PgPoolOptions, connect: Pg
     TestApp::run(options, connect, async |_app| {
         let owned = Owned {
             track: uuid::Uuid::nil(),
+            account: uuid::Uuid::nil(),
         };
         let with_ids: BTreeSet<String> = calls_with_ids(&owned)
             .iter()

@@ -2,7 +2,9 @@
 //! request's facts, calls a plain function of `server`, and turns its error into words for the user.
 
 pub mod account;
+pub mod admin;
 pub mod import;
+pub mod settings;
 pub mod tracks;
 
 #[cfg(feature = "ssr")]
@@ -44,7 +46,7 @@ pub(crate) mod ssr {
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::EmailTaken => StatusCode::CONFLICT,
             Error::WrongCredentials | Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Error::WrongPassword => StatusCode::FORBIDDEN,
+            Error::WrongPassword | Error::AccountDisabled => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -33,6 +33,8 @@ pub struct TrackCard {
     pub analysis_error: Option<String>,
     pub tempo: Option<f64>,
     pub key: Option<String>,
+    /// The key on the Camelot wheel (`8A`).
+    pub camelot: Option<String>,
     /// The same for the stem separation.
     pub separation_status: Option<String>,
     pub separation_progress: i32,
@@ -116,7 +118,7 @@ pub async fn get_track(id: String) -> Result<TrackDetail, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn card(track: server::tracks::Summary) -> TrackCard {
+pub(crate) fn card(track: server::tracks::Summary) -> TrackCard {
     TrackCard {
         art_url: if track.has_art_file {
             Some(format!("/tracks/{}/art", track.id))
@@ -139,6 +141,7 @@ fn card(track: server::tracks::Summary) -> TrackCard {
         analysis_error: track.analysis_error,
         tempo: track.tempo,
         key: track.key,
+        camelot: track.camelot,
         separation_status: track.separation_status,
         separation_progress: track.separation_progress.unwrap_or(0),
         separation_error: track.separation_error,
@@ -150,7 +153,7 @@ fn card(track: server::tracks::Summary) -> TrackCard {
 }
 
 #[cfg(feature = "ssr")]
-fn track_id(id: &str) -> Result<uuid::Uuid, AppError> {
+pub(crate) fn track_id(id: &str) -> Result<uuid::Uuid, AppError> {
     // A malformed id is as unknown as someone else's.
     id.parse().map_err(|_| fail(server::Error::NotFound))
 }
@@ -159,9 +162,13 @@ fn track_id(id: &str) -> Result<uuid::Uuid, AppError> {
 #[server(endpoint = "cancel-track-jobs")]
 pub async fn cancel_track_jobs(id: String) -> Result<(), AppError> {
     let user = user().await?;
-    server::jobs::control::cancel(&state()?.pool, &user, track_id(&id)?)
-        .await
-        .map_err(fail)?;
+    server::jobs::control::cancel(
+        &state()?.pool,
+        server::jobs::control::Actor::Owner(&user),
+        track_id(&id)?,
+    )
+    .await
+    .map_err(fail)?;
     Ok(())
 }
 
@@ -170,9 +177,14 @@ pub async fn cancel_track_jobs(id: String) -> Result<(), AppError> {
 pub async fn retry_track_jobs(id: String) -> Result<(), AppError> {
     let user = user().await?;
     let state = state()?;
-    server::jobs::control::retry(&state.jobs, &state.pool, &user, track_id(&id)?)
-        .await
-        .map_err(fail)?;
+    server::jobs::control::retry(
+        &state.jobs,
+        &state.pool,
+        server::jobs::control::Actor::Owner(&user),
+        track_id(&id)?,
+    )
+    .await
+    .map_err(fail)?;
     Ok(())
 }
 
@@ -185,4 +197,78 @@ pub async fn delete_track(id: String) -> Result<(), AppError> {
         .await
         .map_err(fail)?;
     Ok(())
+}
+
+/// What can be done to several tracks at once from the library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Batch {
+    /// A new separation with the user's current model and format.
+    Separate,
+    /// A new analysis.
+    Analyse,
+    Delete,
+}
+
+impl Batch {
+    /// How the outcome line names what was done: "Queued 3 separations".
+    pub fn done(self, count: usize) -> String {
+        let (verb, noun) = match self {
+            Batch::Separate => ("Queued", "separation"),
+            Batch::Analyse => ("Queued", "analysis"),
+            Batch::Delete => ("Deleted", "track"),
+        };
+        let noun = match (count, self) {
+            (1, _) => noun.to_owned(),
+            (_, Batch::Analyse) => "analyses".to_owned(),
+            _ => format!("{noun}s"),
+        };
+        format!("{verb} {count} {noun}.")
+    }
+}
+
+/// What a batch did: how many tracks it acted on, and why it left each other one alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchOutcome {
+    pub done: usize,
+    /// `“Title”: This track is being separated already.`
+    pub refused: Vec<String>,
+}
+
+/// Acts on each of the user's tracks in `ids` in turn; one track refusing does not stop the others. Any
+/// id that is not one of the user's tracks stops the batch before it starts.
+#[server(endpoint = "batch-tracks")]
+pub async fn batch_tracks(ids: Vec<String>, action: Batch) -> Result<BatchOutcome, AppError> {
+    use server::jobs::control::{self, Stage};
+    let user = user().await?;
+    let state = state()?;
+    let mut tracks = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let id = track_id(id)?;
+        let title = server::tracks::get(&state.pool, &user, id)
+            .await
+            .map_err(fail)?
+            .title;
+        tracks.push((id, title));
+    }
+    let mut outcome = BatchOutcome {
+        done: 0,
+        refused: Vec::new(),
+    };
+    for (id, title) in tracks {
+        let acted = match action {
+            Batch::Separate => {
+                control::run_stage(&state.jobs, &state.pool, &user, id, Stage::Separation).await
+            }
+            Batch::Analyse => control::run_stage(&state.jobs, &state.pool, &user, id, Stage::Analysis).await,
+            Batch::Delete => control::delete_track(&state.pool, &state.storage, &user, id).await,
+        };
+        match acted {
+            Ok(()) => outcome.done += 1,
+            Err(err) if err.is_users() => outcome
+                .refused
+                .push(format!("“{title}”: {}", err.public_message())),
+            Err(err) => return Err(fail(err)),
+        }
+    }
+    Ok(outcome)
 }

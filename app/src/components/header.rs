@@ -30,6 +30,8 @@ pub fn Header() -> impl IntoView {
                     {move || match me() {
                         Some(me) => view! {
                             <A href="/">"Library"</A>
+                            <A href="/settings">"Settings"</A>
+                            {matches!(me.role.as_str(), "admin" | "platform_admin").then(|| view! { <A href="/admin">"Admin"</A> })}
                             <A href="/account" attr:class="user-email" attr:title="Your account">{me.email}</A>
                             <ActionForm action=session.log_out attr:class="inline-form">
                                 <button type="submit" class="link-button">"Log out"</button>

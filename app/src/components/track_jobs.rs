@@ -4,7 +4,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::tracks::{TrackCard, cancel_track_jobs, delete_track, retry_track_jobs};
+use crate::{
+    api::tracks::{Batch, TrackCard, batch_tracks, cancel_track_jobs, delete_track, retry_track_jobs},
+    error::AppError,
+};
 
 /// One line about a job: what it is doing, or what went wrong.
 fn stage(job: &str, status: Option<&str>, error: Option<&str>, running: String) -> String {
@@ -49,9 +52,9 @@ fn megabytes(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_048_576.0)
 }
 
-/// The stage lines of one track.
+/// The stage lines of one track; `read_only` leaves out the form that attaches a file.
 #[component]
-pub fn JobStages(track: TrackCard) -> impl IntoView {
+pub fn JobStages(track: TrackCard, #[prop(optional)] read_only: bool) -> impl IntoView {
     let separation = match (track.separation_status.as_deref(), track.chunks) {
         (Some("completed"), _) => format!("Stems ready ({})", track.stems.len()),
         (status, chunks) => stage(
@@ -98,7 +101,7 @@ pub fn JobStages(track: TrackCard) -> impl IntoView {
                 failed(&track.download_status),
                 downloading.then_some((track.download_progress, "Download progress")),
             )}
-            {(!track.has_audio && !downloading).then(|| view! { <AttachForm id=track.id.clone() /> })}
+            {(!track.has_audio && !downloading && !read_only).then(|| view! { <AttachForm id=track.id.clone() /> })}
             {line(
                 "track-separation",
                 separation,
@@ -134,6 +137,8 @@ enum Act {
     Cancel,
     Retry,
     Delete,
+    /// A stage the track never had (turned off on import): run it now.
+    Run(Batch),
 }
 
 /// Cancel while a job runs, Retry after one stopped, and Delete (asked twice). `changed` runs after each
@@ -154,6 +159,13 @@ pub fn TrackActions(
                 Act::Cancel => cancel_track_jobs(id).await,
                 Act::Retry => retry_track_jobs(id).await,
                 Act::Delete => delete_track(id).await,
+                Act::Run(stage) => batch_tracks(vec![id], stage).await.and_then(|outcome| {
+                    outcome
+                        .refused
+                        .into_iter()
+                        .next()
+                        .map_or(Ok(()), |why| Err(AppError::Message(why)))
+                }),
             };
             if done.is_ok() {
                 if matches!(what, Act::Delete) {
@@ -177,6 +189,12 @@ pub fn TrackActions(
         <div class="track-actions">
             {track.busy().then(|| view! { <button class="button secondary" on:click=run(Act::Cancel)>"Cancel"</button> })}
             {track.retryable().then(|| view! { <button class="button secondary" on:click=run(Act::Retry)>"Retry"</button> })}
+            {(track.has_audio && track.separation_status.is_none()).then(|| {
+                view! { <button class="button secondary" on:click=run(Act::Run(Batch::Separate))>"Separate"</button> }
+            })}
+            {(track.has_audio && track.analysis_status.is_none()).then(|| {
+                view! { <button class="button secondary" on:click=run(Act::Run(Batch::Analyse))>"Analyse"</button> }
+            })}
             <Show
                 when=confirming
                 fallback=move || view! {

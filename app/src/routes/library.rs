@@ -8,10 +8,11 @@ use super::{
 use crate::{
     api::{
         import::ImportLink,
-        tracks::{TrackCard, list_tracks},
+        tracks::{Batch, TrackCard, batch_tracks, list_tracks},
     },
     components::{
-        mixer::clock,
+        toasts,
+        track_facts::TrackFacts,
         track_jobs::{JobStages, TrackActions},
     },
 };
@@ -37,7 +38,9 @@ pub fn LibraryPage() -> impl IntoView {
     let stage = RwSignal::new(Stage::All);
     let sort = RwSignal::new(Sort::Newest);
     let shown = RwSignal::new(PAGE);
+    toasts::watch(move || tracks.get().and_then(Result::ok));
     let asking = RwSignal::new(None::<String>);
+    let chosen = RwSignal::new(Vec::<String>::new());
     let all = move || tracks.get().and_then(Result::ok).unwrap_or_default();
     // Derived, not memos: the resource is read only where the page reads these, inside the `Transition`,
     // which is what makes the server wait for it before it renders the list.
@@ -61,12 +64,13 @@ pub fn LibraryPage() -> impl IntoView {
             }}
             <Show when=move || total.get() != 0>
                 <LibraryTools total search stage sort shown selected />
+                <BatchBar tracks chosen shown=Signal::derive(listed) />
             </Show>
             <ul class="track-list" aria-label="Your tracks">
                 // A row is rebuilt only when something on it changed, so a stem playing in one row keeps
                 // playing while another row's progress moves.
                 <For each=listed key=|track| format!("{track:?}") let:track>
-                    <TrackRow track tracks asking />
+                    <TrackRow track tracks asking chosen />
                 </For>
             </ul>
             {move || {
@@ -126,15 +130,38 @@ fn ImportBox(tracks: Tracks) -> impl IntoView {
 }
 
 #[component]
-fn TrackRow(track: TrackCard, tracks: Tracks, asking: RwSignal<Option<String>>) -> impl IntoView {
+fn TrackRow(
+    track: TrackCard,
+    tracks: Tracks,
+    asking: RwSignal<Option<String>>,
+    chosen: RwSignal<Vec<String>>,
+) -> impl IntoView {
     let byline = [track.artist.clone(), track.album.clone()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
     let refetch = Callback::new(move |()| tracks.refetch());
+    let id = StoredValue::new(track.id.clone());
+    let picked = move || chosen.with(|chosen| id.with_value(|id| chosen.contains(id)));
     view! {
-        <li class="track-row" data-track-id=track.id.clone()>
+        <li class="track-row" class:picked=picked data-track-id=track.id.clone()>
+            <input
+                type="checkbox"
+                class="track-select"
+                aria-label=format!("Select “{}”", track.title)
+                prop:checked=picked
+                on:change=move |event| {
+                    let on = event_target_checked(&event);
+                    chosen.update(|chosen| {
+                        let id = id.get_value();
+                        chosen.retain(|other| *other != id);
+                        if on {
+                            chosen.push(id);
+                        }
+                    });
+                }
+            />
             {match track.art_url.clone() {
                 Some(url) => view! { <img class="track-art" src=url alt="" width="56" height="56" /> }.into_any(),
                 None => view! { <div class="track-art placeholder" aria-hidden="true">"♪"</div> }.into_any(),
@@ -143,20 +170,7 @@ fn TrackRow(track: TrackCard, tracks: Tracks, asking: RwSignal<Option<String>>) 
                 <p class="track-title"><a href=format!("/tracks/{}", track.id)>{track.title.clone()}</a></p>
                 <p class="track-byline muted">{byline}</p>
             </div>
-            <dl class="track-facts">
-                <div>
-                    <dt>"Length"</dt>
-                    <dd>{track.duration_seconds.map(|s| clock(f64::from(s))).unwrap_or_else(|| "–".into())}</dd>
-                </div>
-                <div>
-                    <dt>"BPM"</dt>
-                    <dd class="track-bpm">{track.tempo.map(|bpm| format!("{bpm:.1}")).unwrap_or_else(|| "–".into())}</dd>
-                </div>
-                <div>
-                    <dt>"Key"</dt>
-                    <dd class="track-key">{track.key.clone().unwrap_or_else(|| "–".into())}</dd>
-                </div>
-            </dl>
+            <TrackFacts track=track.clone() />
             <JobStages track=track.clone() />
             <Stems id=track.id.clone() stems=track.stems.clone() />
             <TrackActions track=track.clone() changed=refetch deleted=refetch asking />
@@ -188,6 +202,108 @@ fn Stems(id: String, stems: Vec<String>) -> impl IntoView {
             </ul>
         }
     })
+}
+
+/// Acts on the ticked tracks at once: separate, analyse, or delete (asked first). Says what it did and
+/// which tracks it left alone, and why.
+#[component]
+fn BatchBar(tracks: Tracks, chosen: RwSignal<Vec<String>>, shown: Signal<Vec<TrackCard>>) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let act = Action::new(move |(ids, batch): &(Vec<String>, Batch)| {
+        let (ids, batch) = (ids.clone(), *batch);
+        async move {
+            let outcome = batch_tracks(ids, batch).await;
+            if outcome.is_ok() {
+                if batch == Batch::Delete {
+                    chosen.set(Vec::new());
+                }
+                tracks.refetch();
+            }
+            outcome.map(|outcome| (batch, outcome))
+        }
+    });
+    // Only what is still in the library counts: a ticked track may have been deleted since.
+    let live = move || {
+        let present = tracks.get().and_then(Result::ok).unwrap_or_default();
+        chosen.with(|chosen| {
+            chosen
+                .iter()
+                .filter(|id| present.iter().any(|track| &track.id == *id))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let count = move || live().len();
+    let run = move |batch: Batch| {
+        confirming.set(false);
+        act.dispatch((live(), batch));
+    };
+    let all_shown = move || {
+        let shown = shown.get();
+        !shown.is_empty() && chosen.with(|chosen| shown.iter().all(|track| chosen.contains(&track.id)))
+    };
+    view! {
+        <div class="batch-bar" role="group" aria-label="Selected tracks">
+            <label class="check">
+                <input
+                    type="checkbox"
+                    class="select-all"
+                    prop:checked=all_shown
+                    on:change=move |event| {
+                        let ids = shown.get_untracked().into_iter().map(|track| track.id);
+                        if event_target_checked(&event) {
+                            chosen.update(|chosen| {
+                                for id in ids {
+                                    if !chosen.contains(&id) {
+                                        chosen.push(id);
+                                    }
+                                }
+                            });
+                        } else {
+                            chosen.set(Vec::new());
+                        }
+                    }
+                />
+                "Select all shown"
+            </label>
+            <Show when=move || count() != 0>
+                <span class="batch-count" role="status">{move || format!("{} selected", count())}</span>
+                <button class="button secondary" disabled=act.pending() on:click=move |_| run(Batch::Separate)>"Separate"</button>
+                <button class="button secondary" disabled=act.pending() on:click=move |_| run(Batch::Analyse)>"Analyse"</button>
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || view! {
+                        <button class="button secondary" on:click=move |_| confirming.set(true)>"Delete…"</button>
+                    }
+                >
+                    <span class="confirm">
+                        {move || match count() {
+                            1 => "Delete this track and its stems?".to_owned(),
+                            n => format!("Delete these {n} tracks and their stems?"),
+                        }}
+                        <button class="button danger" on:click=move |_| run(Batch::Delete)>"Delete"</button>
+                        <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    </span>
+                </Show>
+                <button class="link-button" on:click=move |_| chosen.set(Vec::new())>"Clear selection"</button>
+            </Show>
+            {move || {
+                act.value().get().map(|result| match result {
+                    Ok((batch, outcome)) => view! {
+                        <div class="form-note batch-result" role="status">
+                            <p>{batch.done(outcome.done)}</p>
+                            {(!outcome.refused.is_empty()).then(|| view! {
+                                <ul>{outcome.refused.into_iter().map(|why| view! { <li>{why}</li> }).collect_view()}</ul>
+                            })}
+                        </div>
+                    }
+                    .into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                })
+            }}
+        </div>
+    }
+    .into_any()
 }
 
 /// Search, stage filter and sort over the library, with how many tracks match.

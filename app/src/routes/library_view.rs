@@ -104,13 +104,24 @@ pub fn select(tracks: &[TrackCard], search: &str, stage: Stage, sort: Sort) -> V
         Sort::Oldest => chosen.reverse(),
         Sort::Title => chosen.sort_by_key(|track| track.title.to_lowercase()),
         Sort::Artist => chosen.sort_by_key(|track| (track.artist.is_none(), text(&track.artist))),
-        Sort::Key => chosen.sort_by_key(|track| (track.key.is_none(), text(&track.key))),
+        Sort::Key => chosen.sort_by_key(|track| {
+            let wheel = track.camelot.as_deref().and_then(wheel_position);
+            (wheel.is_none(), wheel)
+        }),
         Sort::Tempo => chosen.sort_by(|a, b| match (a.tempo, b.tempo) {
             (Some(a), Some(b)) => a.total_cmp(&b),
             (a, b) => a.is_none().cmp(&b.is_none()),
         }),
     }
     chosen
+}
+
+/// Where a Camelot key sits on the wheel, `1A` first and `12B` last: neighbours there mix well, so the
+/// key sort walks round it rather than through the alphabet (where 10A comes before 2A).
+fn wheel_position(camelot: &str) -> Option<(u8, char)> {
+    let letter = camelot.chars().last().filter(|c| matches!(c, 'A' | 'B'))?;
+    let number: u8 = camelot[..camelot.len() - 1].parse().ok()?;
+    (1..=12).contains(&number).then_some((number, letter))
 }
 
 #[cfg(test)]
@@ -136,6 +147,7 @@ mod tests {
             analysis_error: None,
             tempo,
             key: None,
+            camelot: None,
             separation_status: Some("completed".to_owned()),
             separation_progress: 100,
             separation_error: None,
@@ -212,6 +224,18 @@ mod tests {
             ["a", "b", "C"]
         );
         assert_eq!(Sort::parse("tempo"), Sort::Tempo);
+        let mut keyed = library.clone();
+        for (track, camelot) in keyed.iter_mut().zip([Some("10A"), None, Some("2B")]) {
+            track.camelot = camelot.map(str::to_owned);
+        }
+        assert_eq!(
+            titles(&select(&keyed, "", Stage::All, Sort::Key)),
+            ["a", "b", "C"],
+            "2B before 10A, no key last"
+        );
+        assert_eq!(wheel_position("12B"), Some((12, 'B')));
+        assert_eq!(wheel_position("13A"), None);
+        assert_eq!(wheel_position("C"), None);
         assert_eq!(Stage::parse("nonsense"), Stage::All);
     }
 }

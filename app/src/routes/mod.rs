@@ -1,4 +1,5 @@
 pub mod account;
+pub mod admin;
 pub mod confirm_email;
 pub mod forgot_password;
 pub mod library;
@@ -7,5 +8,6 @@ pub mod login;
 pub mod not_found;
 pub mod register;
 pub mod reset_password;
+pub mod settings;
 pub mod track;
 mod upload_box;

@@ -34,6 +34,7 @@ pub fn TrackPage() -> impl IntoView {
     );
     // Each part is rebuilt only when its own data changes: progress moving must not restart the mixer.
     let card = Memo::new(move |_| page.get().and_then(Result::ok).map(|page| page.card));
+    crate::components::toasts::watch(move || card.get().map(|card| vec![card]));
     let analysis = Memo::new(move |_| page.get().and_then(Result::ok).and_then(|page| page.analysis));
     let stems = Memo::new(move |_| {
         card.get().map(|card| {

@@ -20,7 +20,7 @@ use std::{
     sync::atomic::{AtomicBool, Ordering},
 };
 
-pub use model::{Manifest, Model};
+pub use model::{Manifest, Model, installed};
 pub use writer::{Levels, SampleFormat};
 
 use chunks::{Layout, OverlapAdd};

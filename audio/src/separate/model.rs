@@ -39,6 +39,46 @@ pub struct Manifest {
     pub hop: usize,
 }
 
+impl Manifest {
+    /// The manifest in the model folder `dir`, checked to describe an HTDemucs-like model.
+    pub fn read(dir: &Path) -> Result<Self, Error> {
+        let manifest_path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|err| Error::Model(format!("{}: {err}", manifest_path.display())))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|err| Error::Model(format!("{}: {err}", manifest_path.display())))?;
+        if manifest.n_fft != 4 * manifest.hop || manifest.stems.is_empty() || manifest.segment_samples == 0 {
+            return Err(Error::Model(format!(
+                "{}: the manifest does not describe an HTDemucs-like model (n_fft = 4 hops, at least one stem)",
+                manifest_path.display()
+            )));
+        }
+        Ok(manifest)
+    }
+}
+
+/// The models installed under `models_dir`: each folder with a readable manifest whose graph file is there,
+/// by folder name, in name order. A folder that is half-installed is left out rather than offered.
+pub fn installed(models_dir: &Path) -> Vec<(String, Manifest)> {
+    let Ok(entries) = std::fs::read_dir(models_dir) else {
+        return Vec::new();
+    };
+    let mut models: Vec<(String, Manifest)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let manifest = Manifest::read(&entry.path()).ok()?;
+            entry
+                .path()
+                .join(&manifest.file)
+                .is_file()
+                .then_some((name, manifest))
+        })
+        .collect();
+    models.sort_by(|a, b| a.0.cmp(&b.0));
+    models
+}
+
 /// A loaded model: cheap to clone, the plan shared.
 #[derive(Clone)]
 pub struct Model {
@@ -101,17 +141,7 @@ impl Model {
 
     /// Reads `dir/manifest.json` and builds the plan for the graph it names.
     pub fn load(dir: &Path) -> Result<Self, Error> {
-        let manifest_path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&manifest_path)
-            .map_err(|err| Error::Model(format!("{}: {err}", manifest_path.display())))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|err| Error::Model(format!("{}: {err}", manifest_path.display())))?;
-        if manifest.n_fft != 4 * manifest.hop || manifest.stems.is_empty() || manifest.segment_samples == 0 {
-            return Err(Error::Model(format!(
-                "{}: the manifest does not describe an HTDemucs-like model (n_fft = 4 hops, at least one stem)",
-                manifest_path.display()
-            )));
-        }
+        let manifest = Manifest::read(dir)?;
         let spectrogram = Spectrogram::new(manifest.n_fft, manifest.hop, manifest.segment_samples);
         let path = dir.join(&manifest.file);
         let graph = onnx()
@@ -214,5 +244,42 @@ impl Model {
             values,
             outputs: inner.outputs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(file: &str) -> String {
+        format!(
+            r#"{{"name": "m", "file": "{file}", "stems": ["drums", "bass", "other", "vocals", "guitar", "piano"],
+                "sample_rate": 44100, "segment_samples": 343980, "n_fft": 4096, "hop": 1024}}"#
+        )
+    }
+
+    #[test]
+    fn only_complete_model_folders_are_installed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (folder, manifest_text, graph) in [
+            ("six", Some(manifest("six.onnx")), Some("six.onnx")),
+            ("four", Some(manifest("m.onnx")), Some("m.onnx")),
+            ("no-graph", Some(manifest("absent.onnx")), None),
+            ("broken", Some("{ not json".to_owned()), None),
+            ("empty", None, None),
+        ] {
+            let path = dir.path().join(folder);
+            std::fs::create_dir(&path).expect("folder");
+            if let Some(text) = manifest_text {
+                std::fs::write(path.join("manifest.json"), text).expect("manifest");
+            }
+            if let Some(graph) = graph {
+                std::fs::write(path.join(graph), b"onnx").expect("graph");
+            }
+        }
+        let names: Vec<_> = installed(dir.path()).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["four", "six"]);
+        assert!(installed(&dir.path().join("nowhere")).is_empty());
+        assert!(Manifest::read(&dir.path().join("broken")).is_err());
     }
 }

@@ -39,6 +39,7 @@ pub async fn authenticate(state: &AppState, client: &str, email: &str, given_pas
     let found = user::find_by_email(&state.pool, email.trim()).await?;
     let stored = found.as_ref().map(|user| user.hashed_password.clone());
     match (password::verify(given_password.to_owned(), stored).await?, found) {
+        (true, Some(user)) if user::is_disabled(&state.pool, user.id).await? => Err(Error::AccountDisabled),
         (true, Some(user)) => Ok(user),
         _ => Err(Error::WrongCredentials),
     }
@@ -75,7 +76,7 @@ pub async fn request_password_reset(state: &AppState, client: &str, email: &str)
 pub async fn reset_password(state: &AppState, token_text: &str, new_password: &str) -> Result<User> {
     let mut tx = state.pool.begin().await?;
     let grant = token::consume(&mut *tx, Purpose::ResetPassword, token_text).await?;
-    let account = user::find(&mut *tx, grant.user_id)
+    let account = user::find_enabled(&mut *tx, grant.user_id)
         .await?
         .ok_or(Error::TokenInvalid)?;
     password::check_policy(new_password, &account.email)?;
@@ -92,7 +93,7 @@ pub async fn reset_password(state: &AppState, token_text: &str, new_password: &s
 pub async fn confirm_email(state: &AppState, token_text: &str) -> Result<User> {
     let mut tx = state.pool.begin().await?;
     let grant = token::consume(&mut *tx, Purpose::Confirm, token_text).await?;
-    let before = user::find(&mut *tx, grant.user_id)
+    let before = user::find_enabled(&mut *tx, grant.user_id)
         .await?
         .ok_or(Error::TokenInvalid)?;
     let account = user::confirm_email(&mut *tx, grant.user_id, &grant.sent_to).await?;

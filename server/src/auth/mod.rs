@@ -44,6 +44,6 @@ impl axum_login::AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &Uuid) -> Result<Option<User>, Error> {
-        user::find(&self.pool, *id).await
+        user::find_enabled(&self.pool, *id).await
     }
 }

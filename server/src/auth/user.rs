@@ -17,6 +17,11 @@ pub enum Role {
 }
 
 impl Role {
+    /// Whether the role may use the admin pages.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Self::Admin | Self::PlatformAdmin)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
@@ -63,11 +68,12 @@ impl axum_login::AuthUser for User {
 // Every query names the columns and their Rust types: the `time` feature that the session store turns on
 // in sqlx would otherwise make the macros pick `time`'s types for timestamps.
 
-pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>> {
+/// The account `id` unless an administrator switched it off: what a session finds on each request.
+pub async fn find_enabled(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>> {
     Ok(sqlx::query_as!(
         User,
         r#"select id, email, role as "role: Role", confirmed_at as "confirmed_at: DateTime<Utc>", hashed_password, security_stamp
-           from users where id = $1"#,
+           from users where id = $1 and disabled_at is null"#,
         id
     )
     .fetch_optional(db)
@@ -83,6 +89,17 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Optio
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// Whether an administrator switched the account off.
+pub async fn is_disabled(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"select disabled_at is not null as "disabled!" from users where id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(true))
 }
 
 /// A new account; the first on the instance is its admin. The lock makes "first" mean first even when

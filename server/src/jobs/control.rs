@@ -1,5 +1,6 @@
-//! What a user may do to their track's jobs: cancel them, retry them, or delete the track with everything
-//! it has. Every function takes the owner and answers [`Error::NotFound`] for anyone else's track.
+//! What a user may do to their track's jobs: cancel them, retry them, queue a stage again, or delete the
+//! track with everything it has. Every function takes who acts and answers [`Error::NotFound`] for a track
+//! they may not touch: anyone else's, except that an administrator may cancel and retry any track's jobs.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -11,22 +12,37 @@ use crate::{
     storage::{Storage, StorageKey},
 };
 
-async fn owned(db: &mut sqlx::PgConnection, owner: &User, track_id: Uuid) -> Result<()> {
-    let found = sqlx::query_scalar!(
-        "select id from tracks where id = $1 and user_id = $2 for update",
+/// Who acts on a track's jobs.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// The track's owner; anyone else's track is not found.
+    Owner(&'a User),
+    /// An administrator acting on any user's track from the jobs list; a user who is not one finds nothing.
+    Admin(&'a User),
+}
+
+/// Locks the track's row if `actor` may act on it, and returns its owner.
+async fn reachable(db: &mut sqlx::PgConnection, actor: Actor<'_>, track_id: Uuid) -> Result<Uuid> {
+    let (user, any_owner) = match actor {
+        Actor::Owner(user) => (user, false),
+        Actor::Admin(user) => (user, user.role.is_admin()),
+    };
+    sqlx::query_scalar!(
+        "select user_id from tracks where id = $1 and (user_id = $2 or $3) for update",
         track_id,
-        owner.id
+        user.id,
+        any_owner
     )
     .fetch_optional(db)
-    .await?;
-    found.map(|_| ()).ok_or(Error::NotFound)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 /// Cancels the track's queued and running jobs. Running work stops at its next chunk; what it finished
 /// stays, so a retry resumes there. Returns how many jobs were cancelled.
-pub async fn cancel(pool: &PgPool, owner: &User, track_id: Uuid) -> Result<i64> {
+pub async fn cancel(pool: &PgPool, actor: Actor<'_>, track_id: Uuid) -> Result<i64> {
     let mut tx = pool.begin().await?;
-    owned(&mut tx, owner, track_id).await?;
+    reachable(&mut tx, actor, track_id).await?;
     let cancelled = sqlx::query_scalar!(
         r#"with download as (
                update download_jobs set status = 'cancelled', error = null
@@ -51,9 +67,9 @@ pub async fn cancel(pool: &PgPool, owner: &User, track_id: Uuid) -> Result<i64> 
 /// Queues again the track's latest download, separation and analysis if they failed or were cancelled
 /// (a download only while the track still has no audio). A separation resumes from its last finished
 /// chunk. Returns how many jobs were queued.
-pub async fn retry(jobs: &Jobs, pool: &PgPool, owner: &User, track_id: Uuid) -> Result<usize> {
+pub async fn retry(jobs: &Jobs, pool: &PgPool, actor: Actor<'_>, track_id: Uuid) -> Result<usize> {
     let mut tx = pool.begin().await?;
-    owned(&mut tx, owner, track_id).await?;
+    reachable(&mut tx, actor, track_id).await?;
     let download = sqlx::query_scalar!(
         "update download_jobs set status = 'queued', error = null, attempts = 0, progress = 0, bytes_done = 0
          where id = (select id from download_jobs where track_id = $1 order by inserted_at desc limit 1)
@@ -105,7 +121,7 @@ pub async fn retry(jobs: &Jobs, pool: &PgPool, owner: &User, track_id: Uuid) -> 
 /// that its row is gone and stops; a file left behind by a crash here is swept later as an orphan.
 pub async fn delete_track(pool: &PgPool, storage: &Storage, owner: &User, track_id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
-    owned(&mut tx, owner, track_id).await?;
+    reachable(&mut tx, Actor::Owner(owner), track_id).await?;
     let files = sqlx::query_scalar!(
         r#"select path as "path!" from (
                select audio_path as path from tracks where id = $1
@@ -130,5 +146,52 @@ pub async fn delete_track(pool: &PgPool, storage: &Storage, owner: &User, track_
             tracing::warn!(error = %err, %track_id, "a deleted track's file stays for the orphan sweep");
         }
     }
+    Ok(())
+}
+
+/// A stage a user can run again on a track that has its audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Separation,
+    Analysis,
+}
+
+/// Queues a new separation (with the owner's current model and format) or analysis of the owner's track.
+/// Refused while that stage is still queued or running, or while the track has no audio.
+pub async fn run_stage(jobs: &Jobs, pool: &PgPool, owner: &User, track_id: Uuid, stage: Stage) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    reachable(&mut tx, Actor::Owner(owner), track_id).await?;
+    let state = sqlx::query!(
+        r#"select t.audio_path is not null as "has_audio!",
+                  exists (select 1 from processing_jobs where track_id = t.id and status in ('queued', 'processing'))
+                      as "separating!",
+                  exists (select 1 from analysis_jobs where track_id = t.id and status in ('queued', 'processing'))
+                      as "analysing!"
+           from tracks t where t.id = $1"#,
+        track_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !state.has_audio {
+        return Err(Error::Invalid("This track has no audio yet.".into()));
+    }
+    match stage {
+        Stage::Separation if state.separating => {
+            return Err(Error::Invalid("This track is being separated already.".into()));
+        }
+        Stage::Analysis if state.analysing => {
+            return Err(Error::Invalid("This track is being analysed already.".into()));
+        }
+        Stage::Separation => {
+            let settings = crate::settings::get(&mut *tx, owner.id).await?;
+            jobs.pipeline
+                .separate(&mut tx, track_id, owner.id, &settings)
+                .await?;
+        }
+        Stage::Analysis => {
+            super::analysis::enqueue(&jobs.pipeline.analysis, &mut tx, track_id, owner.id).await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }

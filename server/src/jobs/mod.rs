@@ -29,7 +29,8 @@ pub use self::row::Kind;
 pub use self::runner::{Detail, Report};
 use self::runner::{JobQueue, Settings, Work};
 use crate::{
-    Error, Result, config::Config, http_client::HttpClients, import::resolver::Resolver, storage::Storage,
+    Error, Result, config::Config, http_client::HttpClients, import::resolver::Resolver, settings,
+    storage::Storage,
 };
 
 /// How long shutdown waits for running steps before leaving them to be picked up again after restart.
@@ -45,20 +46,47 @@ pub enum Workers {
     None,
 }
 
-/// What follows once a track has its audio: separation with the configured model, and analysis.
+/// What follows once a track has its audio: separation and analysis, as the owner's settings say.
 #[derive(Clone)]
 pub struct Pipeline {
     pub processing: processing::ProcessingQueue,
     pub analysis: analysis::AnalysisQueue,
+    /// The server's model, for users who chose none or chose one that is gone.
     separation_model: Arc<str>,
+    models_dir: Arc<std::path::Path>,
 }
 
 impl Pipeline {
-    /// Queues the pipeline for a track that has its audio, in the caller's transaction.
+    /// Queues what the owner's settings run on import for a track that has its audio, in the caller's
+    /// transaction.
     pub async fn enqueue(&self, tx: &mut sqlx::PgConnection, track_id: Uuid, owner: Uuid) -> Result<()> {
-        processing::enqueue(&self.processing, tx, track_id, owner, &self.separation_model).await?;
-        analysis::enqueue(&self.analysis, tx, track_id, owner).await?;
+        let settings = settings::get(&mut *tx, owner).await?;
+        if settings.separate_on_import {
+            self.separate(tx, track_id, owner, &settings).await?;
+        }
+        if settings.analyse_on_import {
+            analysis::enqueue(&self.analysis, tx, track_id, owner).await?;
+        }
         Ok(())
+    }
+
+    /// Queues a separation of the track with the owner's model and format, in the caller's transaction.
+    pub async fn separate(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        track_id: Uuid,
+        owner: Uuid,
+        settings: &settings::Settings,
+    ) -> Result<Uuid> {
+        let model = settings
+            .separation_model
+            .as_deref()
+            .filter(|model| self.models_dir.join(model).join("manifest.json").is_file())
+            .unwrap_or(&self.separation_model);
+        let options = processing::Options {
+            format: settings.stem_format.clone(),
+        };
+        processing::enqueue(&self.processing, tx, track_id, owner, model, &options).await
     }
 }
 
@@ -101,6 +129,7 @@ impl Jobs {
             processing: JobQueue::build(separation, pool, settings).await?,
             analysis: JobQueue::build(analysis::Analysis::new(storage, limits), pool, settings).await?,
             separation_model: config.separation_model.as_str().into(),
+            models_dir: config.models_dir().into(),
         };
         let resolver = config
             .audio_resolver

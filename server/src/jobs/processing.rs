@@ -6,6 +6,7 @@
 
 use std::{path::PathBuf, sync::Arc};
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -43,6 +44,13 @@ impl Separation {
     }
 }
 
+/// How a separation job writes its stems: `processing_jobs.options`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    /// One of [`crate::settings::STEM_FORMATS`].
+    pub format: String,
+}
+
 /// Creates a separation job's row for `track_id` with `model` and queues it, in the caller's transaction.
 pub async fn enqueue(
     queue: &ProcessingQueue,
@@ -50,16 +58,19 @@ pub async fn enqueue(
     track_id: Uuid,
     owner: Uuid,
     model: &str,
+    options: &Options,
 ) -> Result<Uuid> {
     let job_id = Uuid::new_v4();
     let output = folder(job_id)?;
     sqlx::query!(
-        "insert into processing_jobs (id, track_id, user_id, model, output_path) values ($1, $2, $3, $4, $5)",
+        "insert into processing_jobs (id, track_id, user_id, model, output_path, options)
+         values ($1, $2, $3, $4, $5, $6)",
         job_id,
         track_id,
         owner,
         model,
-        output.as_str()
+        output.as_str(),
+        json!(options)
     )
     .execute(&mut *tx)
     .await?;
@@ -73,8 +84,8 @@ impl Work for Separation {
 
     async fn run(&self, job_id: Uuid, supervisor: Supervisor) -> Result<()> {
         let job = sqlx::query!(
-            "select j.track_id, j.model, t.audio_path from processing_jobs j join tracks t on t.id = j.track_id
-             where j.id = $1",
+            "select j.track_id, j.model, j.options, t.audio_path from processing_jobs j
+             join tracks t on t.id = j.track_id where j.id = $1",
             job_id
         )
         .fetch_optional(supervisor.pool())
@@ -88,6 +99,13 @@ impl Work for Separation {
         let model_dir = StorageKey::parse(&job.model)
             .map(|name| self.models.join(name.as_str()))
             .map_err(|_| Error::Internal(format!("model name {:?}", job.model)))?;
+        // Rows from before options existed hold `{}`: the engine's default format.
+        let format = serde_json::from_value::<Options>(job.options)
+            .ok()
+            .map(|options| options.format.parse::<sfa_audio::separate::SampleFormat>())
+            .transpose()
+            .map_err(|err| Error::Internal(format!("separation {job_id}: {err}")))?
+            .unwrap_or_default();
         let output = folder(job_id)?;
         let out_dir = self.storage.path(&output);
         tokio::fs::create_dir_all(&out_dir)
@@ -104,7 +122,7 @@ impl Work for Separation {
                     &decoded.audio,
                     &model,
                     &out_dir,
-                    sfa_audio::separate::SampleFormat::default(),
+                    format,
                     |progress| {
                         let (done, chunks) = (progress.done as i32, progress.chunks as i32);
                         reporter.report(Report {
