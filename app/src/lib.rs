@@ -2,6 +2,7 @@
 //! `hydrate` into the browser bundle, which makes them interactive.
 
 pub mod api;
+mod browser_value;
 mod components;
 pub mod error;
 #[cfg(feature = "hydrate")]

@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 // The app marks itself once hydration has run; before that a click would do nothing.
@@ -37,4 +38,12 @@ export function mailedLink(email: string, path: string): string {
   if (links.length === 0) throw new Error(`no ${path} link for ${email} in the server log`);
   const url = new URL(links[links.length - 1]);
   return url.pathname + url.search;
+}
+
+/// Gives the account a role with the server's `set-role` command, as an operator would.
+export function setRole(email: string, role: 'user' | 'admin' | 'platform_admin') {
+  const bin = process.env.SERVER_BIN;
+  const database = process.env.SERVER_DATABASE_URL;
+  if (!bin || !database) throw new Error('SERVER_BIN is not set: run the tests through scripts/test');
+  execFileSync(bin, ['set-role', email, role], { env: { ...process.env, DATABASE_URL: database, SFA_LOG: 'warn' } });
 }

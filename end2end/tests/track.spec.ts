@@ -33,6 +33,8 @@ test('the track page shows the analysis and mixes the stems on one clock', async
   ]);
   const row = page.getByRole('list', { name: 'Your tracks' }).getByRole('listitem').filter({ hasText: 'Groove Sketch' });
   await expect(row.locator('.track-separation')).toHaveText('Stems ready (4)', { timeout: 220_000 });
+  // The page says so in a note too, which leads to the track.
+  await expect(page.locator('.toast').filter({ hasText: 'Stems ready: “Groove Sketch”' })).toBeVisible();
   await expect(row.locator('.track-analysis')).toHaveText('Analysed');
 
   // The track page: the analysis as cards and charts, the waveform with its beat grid, and the mixer.

@@ -4,6 +4,8 @@
 //! (and what the tests read back).
 
 use leptos::{ev, prelude::*, task::spawn_local};
+
+use crate::browser_value::BrowserValue;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext, AudioScheduledSourceNode, GainNode};
@@ -136,7 +138,7 @@ pub fn Mixer(
         })
         .collect();
     let strips = StoredValue::new(strips);
-    let engine = StoredValue::new_local(None::<Engine>);
+    let engine = BrowserValue::new(|| None::<Engine>);
     let urls: Vec<String> = stems
         .iter()
         .map(|stem| format!("/tracks/{track_id}/stems/{stem}"))
@@ -153,6 +155,7 @@ pub fn Mixer(
         let gains = effective_gains(&wanted);
         let applied = engine
             .with_value(|engine| engine.as_ref().map(|engine| engine.set_gains(&gains)))
+            .flatten()
             .unwrap_or(gains);
         for (strip, gain) in strips.get_value().iter().zip(applied) {
             strip.applied.set(gain);
@@ -222,7 +225,7 @@ pub fn Mixer(
             play_from(if at >= length.get_untracked() { 0.0 } else { at });
         }
     };
-    let toggle = StoredValue::new_local(toggle);
+    let toggle = BrowserValue::new(|| toggle);
 
     // The clock: the context's time, read while playing; the end of the track stops the take.
     let ticker = set_interval_with_handle(
@@ -230,7 +233,9 @@ pub fn Mixer(
             if !playing.get_untracked() {
                 return;
             }
-            let now = engine.with_value(|engine| engine.as_ref().map(Engine::position));
+            let now = engine
+                .with_value(|engine| engine.as_ref().map(Engine::position))
+                .flatten();
             if let Some(now) = now {
                 let end = length.get_untracked();
                 if now >= end {
@@ -331,7 +336,9 @@ pub fn Mixer(
                     class="button play"
                     aria-keyshortcuts="Space"
                     disabled=move || matches!(status.get(), Status::Loading { .. })
-                    on:click=move |_| toggle.with_value(|toggle| toggle())
+                    on:click=move |_| {
+                        toggle.with_value(|toggle| toggle());
+                    }
                 >
                     {move || if playing.get() { "Pause" } else { "Play" }}
                 </button>

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{File, FileList, FormData, ProgressEvent, XmlHttpRequest};
 
+use crate::browser_value::BrowserValue;
+
 /// Where one file is on its way in.
 #[derive(Debug, Clone, PartialEq)]
 enum Stage {
@@ -36,13 +38,13 @@ struct Queue {
     sending: bool,
 }
 
-type SharedQueue = StoredValue<Queue, LocalStorage>;
+type SharedQueue = BrowserValue<Queue>;
 
 /// `added` runs after each file that became a track.
 #[component]
 pub fn UploadBox(added: Callback<()>) -> impl IntoView {
     let uploads = RwSignal::new(Vec::<Upload>::new());
-    let queue: SharedQueue = StoredValue::new_local(Queue::default());
+    let queue: SharedQueue = BrowserValue::new(Queue::default);
     let dragging = RwSignal::new(false);
     // Effects run only in the browser: once the script is here, picking a file sends it, so the button
     // that the plain form needs goes.

@@ -13,6 +13,8 @@ use crate::{Error, Result};
 pub enum Role {
     User,
     Admin,
+    // The name the database, the pages and the README use, on the command line too.
+    #[value(name = "platform_admin")]
     PlatformAdmin,
 }
 
@@ -208,6 +210,14 @@ pub fn normalize_email(input: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_are_named_alike_everywhere() {
+        use clap::ValueEnum;
+        for role in [Role::User, Role::Admin, Role::PlatformAdmin] {
+            assert_eq!(Role::from_str(role.as_str(), false), Ok(role));
+        }
+    }
 
     #[test]
     fn plausible_addresses_pass_and_others_do_not() {
