@@ -14,8 +14,16 @@ export function uniqueEmail(label: string): string {
   return `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
 }
 
+/// An address of its own for each browser context: the server trusts `X-Forwarded-For` in the tests (as it
+/// does behind a proxy), so the limit on registrations per address counts each test apart.
+export async function ownAddress(page: Page) {
+  const octet = () => 1 + Math.floor(Math.random() * 254);
+  await page.context().setExtraHTTPHeaders({ 'X-Forwarded-For': `10.${octet()}.${octet()}.${octet()}` });
+}
+
 /// Registers a new account through the page and lands, signed in, on the library.
 export async function register(page: Page, email: string, password = PASSWORD) {
+  await ownAddress(page);
   await page.goto('/register');
   await waitForHydration(page);
   await page.getByLabel('Email').fill(email);

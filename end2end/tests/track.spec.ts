@@ -111,5 +111,11 @@ test('the track page shows the analysis and mixes the stems on one clock', async
   }
   await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Library' }).click();
   await expect(row).toBeVisible();
+  await expect(row.locator('.track-bpm')).toHaveText(stored.tempo ? stored.tempo.bpm.toFixed(1) : '–');
+  if (stored.key) await expect(row.locator('.track-key .camelot')).toHaveText(stored.key.camelot);
+  if (process.env.SFA_SCREENSHOTS) {
+    await page.getByLabel('Select “Groove Sketch”').check();
+    await page.screenshot({ path: `${process.env.SFA_SCREENSHOTS}/library.png`, fullPage: true });
+  }
 
 });

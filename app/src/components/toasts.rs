@@ -106,12 +106,13 @@ pub fn finished(before: &[TrackCard], after: &[TrackCard]) -> Vec<Toast> {
     toasts
 }
 
-/// Where the notes appear; screen readers hear each as it comes.
+/// Where the notes appear; screen readers hear each as it comes (a live region, not a `status` role: the
+/// forms' own status lines are what a page's status means).
 #[component]
 pub fn ToastHost() -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     view! {
-        <div class="toasts" role="status" aria-live="polite">
+        <div class="toasts" aria-live="polite" aria-label="Notifications">
             <For each=move || toasts.shown.get() key=|(id, _)| *id let:((id, toast))>
                 <div class="toast" class:failed=toast.failed>
                     <a href=toast.href.clone()>{toast.text.clone()}</a>
