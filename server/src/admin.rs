@@ -10,7 +10,7 @@ use crate::{
     Error, Result,
     auth::{Role, User},
     storage::{Storage, StorageKey},
-    tracks::{self, Summary},
+    tracks::{self, LibraryPage, LibraryQuery},
 };
 
 fn admin(actor: &User) -> Result<()> {
@@ -204,7 +204,12 @@ pub async fn storage_total(storage: &Storage, actor: &User) -> Result<u64> {
 }
 
 /// Another user's library, to read: only a platform admin may, and only through this.
-pub async fn library_of(pool: &PgPool, actor: &User, owner: Uuid) -> Result<(String, Vec<Summary>)> {
+pub async fn library_of(
+    pool: &PgPool,
+    actor: &User,
+    owner: Uuid,
+    query: &LibraryQuery,
+) -> Result<(String, LibraryPage)> {
     if actor.role != Role::PlatformAdmin {
         return Err(Error::NotFound);
     }
@@ -212,5 +217,5 @@ pub async fn library_of(pool: &PgPool, actor: &User, owner: Uuid) -> Result<(Str
         .fetch_optional(pool)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok((email, tracks::list_owned_by(pool, owner).await?))
+    Ok((email, tracks::library_of(pool, owner, query).await?))
 }

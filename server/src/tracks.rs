@@ -76,6 +76,42 @@ pub struct Summary {
     pub chunks_total: Option<i32>,
     /// The latest separation's stems: vocals, drums, bass, other, then any others.
     pub stems: Vec<String>,
+    /// How many tracks matched the question this one answered, before the limit.
+    pub matched: i64,
+}
+
+/// What the library asks for: words that must each appear in the title, artist or album, a stage, an order
+/// and how many rows. Stages and orders are named as the page names them; an unknown name is the default.
+#[derive(Debug, Clone)]
+pub struct LibraryQuery {
+    pub search: String,
+    /// `all`, `working`, `ready`, `stopped` (failed or cancelled) or `no-audio`.
+    pub stage: String,
+    /// `newest`, `oldest`, `title`, `artist`, `tempo` or `key` (round the Camelot wheel).
+    pub sort: String,
+    pub limit: i64,
+}
+
+impl Default for LibraryQuery {
+    fn default() -> Self {
+        Self {
+            search: String::new(),
+            stage: "all".into(),
+            sort: "newest".into(),
+            limit: MAX_ROWS,
+        }
+    }
+}
+
+/// The most rows one look at the library returns.
+pub const MAX_ROWS: i64 = 1000;
+
+/// One look at the library: the rows asked for, how many tracks match, and how many there are in all.
+#[derive(Debug, Clone)]
+pub struct LibraryPage {
+    pub tracks: Vec<Summary>,
+    pub matched: i64,
+    pub total: i64,
 }
 
 /// Inserts the track for `owner`. Runs in the caller's transaction, so that the jobs that follow are
@@ -105,18 +141,37 @@ pub async fn insert(db: impl PgExecutor<'_>, owner: Uuid, track: &NewTrack) -> R
     Ok(id)
 }
 
-/// The viewer's tracks, newest first.
-pub async fn list(pool: &PgPool, viewer: &User) -> Result<Vec<Summary>> {
-    summaries(pool, viewer.id, None).await
+/// The viewer's tracks that answer `query`, in its order.
+pub async fn library(pool: &PgPool, viewer: &User, query: &LibraryQuery) -> Result<LibraryPage> {
+    library_of(pool, viewer.id, query).await
 }
 
-/// Any user's tracks, newest first: only for [`crate::admin::library_of`], which checks who asks.
-pub(crate) async fn list_owned_by(pool: &PgPool, owner: Uuid) -> Result<Vec<Summary>> {
-    summaries(pool, owner, None).await
+/// Any user's library: only for [`crate::admin::library_of`], which checks who asks.
+pub(crate) async fn library_of(pool: &PgPool, owner: Uuid, query: &LibraryQuery) -> Result<LibraryPage> {
+    let tracks = summaries(pool, owner, None, query).await?;
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from tracks where user_id = $1"#,
+        owner
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(LibraryPage {
+        matched: tracks.first().map_or(0, |track| track.matched),
+        tracks,
+        total,
+    })
 }
 
-/// The owner's tracks, or only the one with id `only`.
-async fn summaries(pool: &PgPool, owner: Uuid, only: Option<Uuid>) -> Result<Vec<Summary>> {
+/// The owner's tracks that answer `query` (only the one with id `only`, when given). The stage tests read
+/// each kind's latest job; tracks without the value sorted by go last, and the newest first among equals.
+/// Names sort by Unicode's collation (ICU's root locale), so "étude" sits among the e's.
+async fn summaries(
+    pool: &PgPool,
+    owner: Uuid,
+    only: Option<Uuid>,
+    query: &LibraryQuery,
+) -> Result<Vec<Summary>> {
+    let words: Vec<String> = query.search.split_whitespace().map(str::to_owned).collect();
     Ok(sqlx::query_as!(
         Summary,
         r#"select t.id, t.title, t.artist, t.album, t.album_art_url,
@@ -130,7 +185,8 @@ async fn summaries(pool: &PgPool, owner: Uuid, only: Option<Uuid>) -> Result<Vec
                   p.status as "separation_status?", p.progress as "separation_progress?",
                   p.error as "separation_error?", p.chunks_done as "chunks_done?", p.chunks_total as "chunks_total?",
                   array(select s.stem_type from stems s where s.processing_job_id = p.id
-                        order by stem_rank(s.stem_type), s.stem_type) as "stems!"
+                        order by stem_rank(s.stem_type), s.stem_type) as "stems!",
+                  count(*) over () as "matched!"
            from tracks t
            left join lateral (
                select status, progress, error, bytes_done, bytes_total from download_jobs
@@ -146,9 +202,32 @@ async fn summaries(pool: &PgPool, owner: Uuid, only: Option<Uuid>) -> Result<Vec
                where track_id = t.id order by inserted_at desc limit 1
            ) p on true
            where t.user_id = $1 and ($2::uuid is null or t.id = $2)
-           order by t.inserted_at desc"#,
+             and not exists (
+                 select 1 from unnest($3::text[]) word
+                 where strpos(lower(concat_ws(' ', t.title, t.artist, t.album)), lower(word)) = 0)
+             and coalesce(case $4::text
+                 when 'working' then d.status in ('queued', 'downloading') or a.status in ('queued', 'processing')
+                     or p.status in ('queued', 'processing')
+                 when 'ready' then p.status = 'completed' and a.status = 'completed'
+                 when 'stopped' then (t.audio_path is null and d.status in ('failed', 'cancelled'))
+                     or a.status in ('failed', 'cancelled') or p.status in ('failed', 'cancelled')
+                 when 'no-audio' then t.audio_path is null
+                 else true end, false)
+           order by
+               case when $5 = 'title' then lower(t.title) end collate "und-x-icu",
+               case when $5 = 'artist' then lower(t.artist) end collate "und-x-icu",
+               case when $5 = 'tempo' then r.tempo end,
+               case when $5 = 'key' then substring(r.features->'key'->>'camelot' from '^[0-9]+')::int end,
+               case when $5 = 'key' then right(r.features->'key'->>'camelot', 1) end,
+               case when $5 = 'oldest' then t.inserted_at end,
+               t.inserted_at desc, t.id
+           limit $6"#,
         owner,
-        only
+        only,
+        &words,
+        query.stage,
+        query.sort,
+        query.limit.clamp(1, MAX_ROWS)
     )
     .fetch_all(pool)
     .await?)
@@ -156,7 +235,7 @@ async fn summaries(pool: &PgPool, owner: Uuid, only: Option<Uuid>) -> Result<Vec
 
 /// One of the viewer's tracks as the library lists it; someone else's, or none, is [`Error::NotFound`].
 pub async fn get(pool: &PgPool, viewer: &User, id: Uuid) -> Result<Summary> {
-    summaries(pool, viewer.id, Some(id))
+    summaries(pool, viewer.id, Some(id), &LibraryQuery::default())
         .await?
         .pop()
         .ok_or(Error::NotFound)

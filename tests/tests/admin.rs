@@ -163,7 +163,7 @@ async fn batches_refuse_busy_tracks_one_by_one_and_foreign_ids_as_a_whole(
 
             let reply = batch(&mut client, &[first, second], "Delete").await;
             assert_eq!(json(&reply)["done"], 2, "{}", reply.body);
-            assert_eq!(client.call("tracks", &[]).await.body, "[]");
+            assert_eq!(json(&client.call("tracks", &[]).await)["total"], 0);
         },
     )
     .await;
@@ -284,7 +284,7 @@ async fn admins_switch_accounts_off_and_on_and_change_roles(
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let read = json(&reply);
         assert_eq!(read["email"], "user@example.org");
-        assert_eq!(read["tracks"][0]["title"], "user's song");
+        assert_eq!(read["library"]["tracks"][0]["title"], "user's song");
     })
     .await;
 }

@@ -230,7 +230,9 @@ async fn an_audio_link_downloads_with_progress_then_separates_and_analyses(
             (title.as_str(), duration, source.as_str()),
             ("My Song", 12, "url")
         );
-        let cards: Value = serde_json::from_str(&client.call("tracks", &[]).await.body).expect("JSON");
+        let cards: Value = serde_json::from_str::<Value>(&client.call("tracks", &[]).await.body)
+            .expect("JSON")["tracks"]
+            .clone();
         assert_eq!(cards[0]["download_status"], "completed");
         assert_eq!(cards[0]["has_audio"], true);
         assert_eq!(cards[0]["stems"].as_array().map(Vec::len), Some(4));
@@ -318,8 +320,9 @@ async fn bad_links_fail_in_words_and_leave_nothing_stored(options: PgPoolOptions
                 let error = error.unwrap_or_default();
                 assert!(error.contains(expected), "{path}: {error}");
                 assert_eq!(download_row(pool, track).await.attempts, 1, "{path}: not retried");
-                let cards: Value =
-                    serde_json::from_str(&client.call("tracks", &[]).await.body).expect("JSON");
+                let cards: Value = serde_json::from_str::<Value>(&client.call("tracks", &[]).await.body)
+                    .expect("JSON")["tracks"]
+                    .clone();
                 assert_eq!(
                     cards[0]["download_error"],
                     error.as_str(),
@@ -819,7 +822,8 @@ async fn a_file_attached_to_a_waiting_track_starts_its_pipeline(
         let mut a = app.signed_in("a@example.org", PASSWORD).await;
         import(&mut a, &format!("https://open.spotify.com/track/{TRACK}")).await;
         let track = only_track(pool).await;
-        let cards: Value = serde_json::from_str(&a.call("tracks", &[]).await.body).expect("JSON");
+        let cards: Value =
+            serde_json::from_str::<Value>(&a.call("tracks", &[]).await.body).expect("JSON")["tracks"].clone();
         assert_eq!(cards[0]["has_audio"], false);
 
         let mut b = app.signed_in("b@example.org", PASSWORD).await;

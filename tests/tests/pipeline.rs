@@ -139,7 +139,7 @@ async fn an_upload_ends_with_its_stems_and_analysis(options: PgPoolOptions, conn
         assert_quarter_stems(&wav, &stems);
 
         let listed = client.call("tracks", &[]).await;
-        let cards: serde_json::Value = serde_json::from_str(&listed.body).expect("JSON");
+        let cards = serde_json::from_str::<serde_json::Value>(&listed.body).expect("JSON")["tracks"].clone();
         assert_eq!(cards[0]["separation_status"], "completed");
         assert_eq!(
             cards[0]["stems"],

@@ -186,3 +186,265 @@ async fn uploading_needs_a_session(options: PgPoolOptions, connect: PgConnectOpt
     })
     .await;
 }
+
+/// One row of the library test: a track made directly in the tables, with its latest jobs' states.
+struct Made {
+    title: &'static str,
+    artist: Option<&'static str>,
+    album: Option<&'static str>,
+    /// (separation, analysis) statuses; `None` for no job.
+    jobs: (Option<&'static str>, Option<&'static str>),
+    /// (BPM, Camelot) of a finished analysis.
+    reading: Option<(f64, &'static str)>,
+    has_audio: bool,
+}
+
+async fn make(pool: &sqlx::PgPool, owner: Uuid, age_minutes: i32, track: &Made) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "insert into tracks (id, user_id, title, artist, album, source, audio_path, inserted_at)
+         values ($1, $2, $3, $4, $5, 'upload', $6, now() - make_interval(mins => $7))",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(track.title)
+    .bind(track.artist)
+    .bind(track.album)
+    .bind(track.has_audio.then(|| format!("uploads/{id}.wav")))
+    .bind(age_minutes)
+    .execute(pool)
+    .await
+    .expect("a track");
+    if let Some(status) = track.jobs.0 {
+        sqlx::query(
+            "insert into processing_jobs (id, track_id, user_id, model, status) values ($1, $2, $3, 'htdemucs', $4)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(id)
+        .bind(owner)
+        .bind(status)
+        .execute(pool)
+        .await
+        .expect("a separation");
+    }
+    if let Some(status) = track.jobs.1 {
+        let job = Uuid::new_v4();
+        sqlx::query("insert into analysis_jobs (id, track_id, user_id, status) values ($1, $2, $3, $4)")
+            .bind(job)
+            .bind(id)
+            .bind(owner)
+            .bind(status)
+            .execute(pool)
+            .await
+            .expect("an analysis");
+        if let Some((bpm, camelot)) = track.reading {
+            sqlx::query(
+                "insert into analysis_results (id, track_id, analysis_job_id, tempo, key, features)
+                 values ($1, $2, $3, $4, 'C major', jsonb_build_object('key', jsonb_build_object('camelot', $5::text)))",
+            )
+            .bind(Uuid::new_v4())
+            .bind(id)
+            .bind(job)
+            .bind(bpm)
+            .bind(camelot)
+            .execute(pool)
+            .await
+            .expect("a result");
+        }
+    }
+    id
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_library_searches_filters_sorts_and_counts_on_the_server(
+    options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    // Without workers, the rows stay as made.
+    TestApp::run_without_workers(
+        options,
+        connect,
+        |_| {},
+        async |app| {
+            let pool = &app.state.pool;
+            let mut client = app.signed_in("dj@example.org", PASSWORD).await;
+            let owner: Uuid = sqlx::query_scalar("select id from users")
+                .fetch_one(pool)
+                .await
+                .expect("the user");
+            let done = Some("completed");
+            let library = [
+                Made {
+                    title: "Blue Monday",
+                    artist: Some("New Order"),
+                    album: Some("Power, Corruption & Lies"),
+                    jobs: (done, done),
+                    reading: Some((130.0, "10A")),
+                    has_audio: true,
+                },
+                Made {
+                    title: "Ceremony",
+                    artist: Some("New Order"),
+                    album: None,
+                    jobs: (Some("processing"), Some("queued")),
+                    reading: None,
+                    has_audio: true,
+                },
+                Made {
+                    title: "Strings of Life",
+                    artist: Some("Rhythim Is Rhythim"),
+                    album: Some("Night Drive"),
+                    jobs: (done, Some("failed")),
+                    reading: None,
+                    has_audio: true,
+                },
+                Made {
+                    title: "étude",
+                    artist: None,
+                    album: Some("Night Drive"),
+                    jobs: (done, done),
+                    reading: Some((90.5, "2B")),
+                    has_audio: true,
+                },
+                Made {
+                    title: "Waiting Song",
+                    artist: Some("Zed"),
+                    album: None,
+                    jobs: (None, None),
+                    reading: None,
+                    has_audio: false,
+                },
+            ];
+            // Each a minute older than the one before it, so the default order (newest first) is this one.
+            for (age, track) in library.iter().enumerate() {
+                make(pool, owner, age as i32, track).await;
+            }
+            let mut ask = async |fields: &[(&str, &str)]| {
+                let reply = client.call("tracks", fields).await;
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                let rows: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+                let titles: Vec<String> = rows["tracks"]
+                    .as_array()
+                    .expect("rows")
+                    .iter()
+                    .map(|row| row["title"].as_str().expect("a title").to_owned())
+                    .collect();
+                (
+                    titles,
+                    rows["matched"].as_u64().expect("matched"),
+                    rows["total"].as_u64().expect("total"),
+                )
+            };
+            let (titles, matched, total) = ask(&[]).await;
+            assert_eq!(
+                titles,
+                [
+                    "Blue Monday",
+                    "Ceremony",
+                    "Strings of Life",
+                    "étude",
+                    "Waiting Song"
+                ]
+            );
+            assert_eq!((matched, total), (5, 5));
+
+            // Every word must appear in the title, artist or album, in any case.
+            assert_eq!(
+                ask(&[("search", "new ORDER")]).await.0,
+                ["Blue Monday", "Ceremony"]
+            );
+            assert_eq!(ask(&[("search", "order blue")]).await.0, ["Blue Monday"]);
+            assert_eq!(ask(&[("search", "night")]).await.1, 2, "albums count");
+            assert_eq!(ask(&[("search", "ÉTUDE")]).await.0, ["étude"]);
+            assert_eq!(ask(&[("search", "100%")]).await.1, 0, "no pattern characters");
+            let (titles, matched, total) = ask(&[("search", "kraftwerk")]).await;
+            assert_eq!((titles.len(), matched, total), (0, 0, 5));
+
+            for (stage, expected) in [
+                ("working", vec!["Ceremony"]),
+                ("ready", vec!["Blue Monday", "étude"]),
+                ("stopped", vec!["Strings of Life"]),
+                ("no-audio", vec!["Waiting Song"]),
+                (
+                    "nonsense",
+                    vec![
+                        "Blue Monday",
+                        "Ceremony",
+                        "Strings of Life",
+                        "étude",
+                        "Waiting Song",
+                    ],
+                ),
+            ] {
+                assert_eq!(ask(&[("stage", stage)]).await.0, expected, "{stage}");
+            }
+
+            for (sort, expected) in [
+                (
+                    "oldest",
+                    [
+                        "Waiting Song",
+                        "étude",
+                        "Strings of Life",
+                        "Ceremony",
+                        "Blue Monday",
+                    ],
+                ),
+                (
+                    "title",
+                    [
+                        "Blue Monday",
+                        "Ceremony",
+                        "étude",
+                        "Strings of Life",
+                        "Waiting Song",
+                    ],
+                ),
+                // No artist last; equals newest first.
+                (
+                    "artist",
+                    [
+                        "Blue Monday",
+                        "Ceremony",
+                        "Strings of Life",
+                        "Waiting Song",
+                        "étude",
+                    ],
+                ),
+                (
+                    "tempo",
+                    [
+                        "étude",
+                        "Blue Monday",
+                        "Ceremony",
+                        "Strings of Life",
+                        "Waiting Song",
+                    ],
+                ),
+                // Round the Camelot wheel: 2B before 10A, however the letters sort.
+                (
+                    "key",
+                    [
+                        "étude",
+                        "Blue Monday",
+                        "Ceremony",
+                        "Strings of Life",
+                        "Waiting Song",
+                    ],
+                ),
+            ] {
+                assert_eq!(ask(&[("sort", sort)]).await.0, expected, "{sort}");
+            }
+
+            // A page of two, with the count of all that match.
+            let (titles, matched, _) = ask(&[("sort", "title"), ("limit", "2")]).await;
+            assert_eq!(
+                (titles, matched),
+                (vec!["Blue Monday".to_owned(), "Ceremony".to_owned()], 5)
+            );
+            let (titles, _, _) = ask(&[("limit", "0")]).await;
+            assert_eq!(titles.len(), 1, "at least one row");
+        },
+    )
+    .await;
+}

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use super::ssr::{fail, state, user};
 #[cfg(feature = "ssr")]
-use super::tracks::{card, track_id};
-use crate::{api::tracks::TrackCard, error::AppError};
+use super::tracks::track_id;
+use crate::{api::tracks::LibraryRows, error::AppError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountLine {
@@ -153,29 +153,29 @@ pub async fn admin_job_action(track: String, retry: bool) -> Result<(), AppError
     .map_err(fail)
 }
 
-/// Another user's library, read-only, for a platform admin.
+/// Another user's library, read-only, for a platform admin: the newest [`READ_ONLY_ROWS`] tracks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadOnlyLibrary {
     pub email: String,
-    pub tracks: Vec<TrackCard>,
+    pub library: LibraryRows,
 }
+
+pub const READ_ONLY_ROWS: i64 = 200;
 
 #[server(endpoint = "admin-library")]
 pub async fn user_library(id: String) -> Result<ReadOnlyLibrary, AppError> {
     let me = user().await?;
-    let (email, tracks) = server::admin::library_of(&state()?.pool, &me, account_id(&id)?)
+    let query = server::tracks::LibraryQuery {
+        limit: READ_ONLY_ROWS,
+        ..Default::default()
+    };
+    let (email, page) = server::admin::library_of(&state()?.pool, &me, account_id(&id)?, &query)
         .await
         .map_err(fail)?;
-    Ok(ReadOnlyLibrary {
-        email,
-        // Art we store is served to its owner only; a read-only view shows none rather than broken images.
-        tracks: tracks
-            .into_iter()
-            .map(card)
-            .map(|mut track| {
-                track.art_url = track.art_url.filter(|url| !url.starts_with("/tracks/"));
-                track
-            })
-            .collect(),
-    })
+    let mut library = LibraryRows::from(page);
+    // Art we store is served to its owner only; a read-only view shows none rather than broken images.
+    for track in &mut library.tracks {
+        track.art_url = track.art_url.take().filter(|url| !url.starts_with("/tracks/"));
+    }
+    Ok(ReadOnlyLibrary { email, library })
 }

@@ -74,11 +74,46 @@ impl TrackCard {
     }
 }
 
+/// One look at the library: the rows asked for, how many tracks match, and how many there are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LibraryRows {
+    pub tracks: Vec<TrackCard>,
+    pub matched: usize,
+    pub total: usize,
+}
+
+#[cfg(feature = "ssr")]
+impl From<server::tracks::LibraryPage> for LibraryRows {
+    fn from(page: server::tracks::LibraryPage) -> Self {
+        Self {
+            tracks: page.tracks.into_iter().map(card).collect(),
+            matched: page.matched.try_into().unwrap_or(0),
+            total: page.total.try_into().unwrap_or(0),
+        }
+    }
+}
+
+/// The user's tracks that match `search` (every word, in title, artist or album) and `stage`, ordered by
+/// `sort`, the first `limit` of them (see `server::tracks::LibraryQuery`); each left out takes the default.
 #[server(endpoint = "tracks")]
-pub async fn list_tracks() -> Result<Vec<TrackCard>, AppError> {
+pub async fn list_tracks(
+    search: Option<String>,
+    stage: Option<String>,
+    sort: Option<String>,
+    limit: Option<i64>,
+) -> Result<LibraryRows, AppError> {
     let user = user().await?;
-    let tracks = server::tracks::list(&state()?.pool, &user).await.map_err(fail)?;
-    Ok(tracks.into_iter().map(card).collect())
+    let defaults = server::tracks::LibraryQuery::default();
+    let query = server::tracks::LibraryQuery {
+        search: search.unwrap_or(defaults.search),
+        stage: stage.unwrap_or(defaults.stage),
+        sort: sort.unwrap_or(defaults.sort),
+        limit: limit.unwrap_or(defaults.limit),
+    };
+    let page = server::tracks::library(&state()?.pool, &user, &query)
+        .await
+        .map_err(fail)?;
+    Ok(page.into())
 }
 
 /// One track with everything its page shows.

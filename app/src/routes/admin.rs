@@ -11,6 +11,7 @@ use crate::{
         user_library,
     },
     components::{track_facts::TrackFacts, track_jobs::JobStages},
+    routes::library_view::count,
 };
 
 const ROLES: [(&str, &str); 3] = [
@@ -280,9 +281,16 @@ pub fn UserLibraryPage() -> impl IntoView {
                     Ok(library) => view! {
                         <h1>{format!("Library of {}", library.email)}</h1>
                         <p class="notice">"Read-only: you see what this user sees, and can change nothing."</p>
-                        {library.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet."</p> })}
+                        <p class="muted">
+                            {match (library.library.tracks.len(), library.library.total) {
+                                (0, _) => "No tracks yet.".to_owned(),
+                                (shown, total) if shown == total => count(total, "track"),
+                                (shown, total) => format!("The newest {shown} of {}", count(total, "track")),
+                            }}
+                        </p>
                         <ul class="track-list" aria-label="Their tracks">
                             {library
+                                .library
                                 .tracks
                                 .into_iter()
                                 .map(|track| {

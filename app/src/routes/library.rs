@@ -2,13 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    library_view::{PAGE, Sort, Stage, select},
+    library_view::{PAGE, Sort, Stage, count},
     upload_box::UploadBox,
 };
 use crate::{
     api::{
         import::ImportLink,
-        tracks::{Batch, TrackCard, batch_tracks, list_tracks},
+        tracks::{Batch, LibraryRows, TrackCard, batch_tracks, list_tracks},
     },
     components::{
         toasts,
@@ -17,13 +17,28 @@ use crate::{
     },
 };
 
-type Tracks = Resource<Result<Vec<TrackCard>, crate::error::AppError>>;
+type Tracks = Resource<Result<LibraryRows, crate::error::AppError>>;
 
 /// The user's tracks, newest first, with the import and upload boxes. Until the first import, a welcome that says
-/// what the app will do with one. Job progress arrives live (see `live`).
+/// what the app will do with one. Job progress arrives live (see `live`). The search, filter, sort and
+/// "Show more" ask the server again: only the rows shown travel.
 #[component]
 pub fn LibraryPage() -> impl IntoView {
-    let tracks: Tracks = Resource::new(|| (), |_| list_tracks());
+    let search = RwSignal::new(String::new());
+    let stage = RwSignal::new(Stage::All);
+    let sort = RwSignal::new(Sort::Newest);
+    let shown = RwSignal::new(PAGE);
+    let tracks: Tracks = Resource::new(
+        move || (search.get(), stage.get(), sort.get(), shown.get()),
+        |(search, stage, sort, limit)| {
+            list_tracks(
+                Some(search),
+                Some(stage.name().to_owned()),
+                Some(sort.name().to_owned()),
+                Some(limit),
+            )
+        },
+    );
     #[cfg(feature = "hydrate")]
     crate::live::follow(
         move || tracks.refetch(),
@@ -31,22 +46,18 @@ pub fn LibraryPage() -> impl IntoView {
             tracks
                 .get_untracked()
                 .and_then(Result::ok)
-                .is_some_and(|list| list.iter().any(TrackCard::busy))
+                .is_some_and(|rows| rows.tracks.iter().any(TrackCard::busy))
         },
     );
-    let search = RwSignal::new(String::new());
-    let stage = RwSignal::new(Stage::All);
-    let sort = RwSignal::new(Sort::Newest);
-    let shown = RwSignal::new(PAGE);
-    toasts::watch(move || tracks.get().and_then(Result::ok));
+    let rows = move || tracks.get().and_then(Result::ok);
+    toasts::watch(move || rows().map(|rows| rows.tracks));
     let asking = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(Vec::<String>::new());
-    let all = move || tracks.get().and_then(Result::ok).unwrap_or_default();
     // Derived, not memos: the resource is read only where the page reads these, inside the `Transition`,
     // which is what makes the server wait for it before it renders the list.
-    let selected = Signal::derive(move || select(&all(), &search.get(), stage.get(), sort.get()));
-    let total = Signal::derive(move || all().len());
-    let listed = move || selected.get().into_iter().take(shown.get()).collect::<Vec<_>>();
+    let listed = Signal::derive(move || rows().map(|rows| rows.tracks).unwrap_or_default());
+    let matched = Signal::derive(move || rows().map_or(0, |rows| rows.matched));
+    let total = Signal::derive(move || rows().map_or(0, |rows| rows.total));
     view! {
         <Title text="Library" />
         <h1>"Library"</h1>
@@ -58,27 +69,27 @@ pub fn LibraryPage() -> impl IntoView {
             {move || {
                 tracks.get().map(|result| match result {
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <EmptyLibrary /> }.into_any(),
+                    Ok(rows) if rows.total == 0 => view! { <EmptyLibrary /> }.into_any(),
                     Ok(_) => ().into_any(),
                 })
             }}
             <Show when=move || total.get() != 0>
-                <LibraryTools total search stage sort shown selected />
-                <BatchBar tracks chosen shown=Signal::derive(listed) />
+                <LibraryTools total matched search stage sort shown />
+                <BatchBar tracks chosen shown=listed />
             </Show>
             <ul class="track-list" aria-label="Your tracks">
                 // A row is rebuilt only when something on it changed, so a stem playing in one row keeps
                 // playing while another row's progress moves.
-                <For each=listed key=|track| format!("{track:?}") let:track>
+                <For each=move || listed.get() key=|track| format!("{track:?}") let:track>
                     <TrackRow track tracks asking chosen />
                 </For>
             </ul>
             {move || {
-                let left = selected.with(Vec::len).saturating_sub(shown.get());
+                let left = matched.get().saturating_sub(listed.with(Vec::len));
                 (left > 0).then(|| {
                     view! {
                         <button class="button secondary show-more" on:click=move |_| shown.update(|n| *n += PAGE)>
-                            {format!("Show {} more", left.min(PAGE))}
+                            {format!("Show {} more", left.min(PAGE as usize))}
                         </button>
                     }
                 })
@@ -222,9 +233,13 @@ fn BatchBar(tracks: Tracks, chosen: RwSignal<Vec<String>>, shown: Signal<Vec<Tra
             outcome.map(|outcome| (batch, outcome))
         }
     });
-    // Only what is still in the library counts: a ticked track may have been deleted since.
+    // Only ticked rows on show count: a ticked track may have been deleted, or filtered out, since.
     let live = move || {
-        let present = tracks.get().and_then(Result::ok).unwrap_or_default();
+        let present = tracks
+            .get()
+            .and_then(Result::ok)
+            .map(|rows| rows.tracks)
+            .unwrap_or_default();
         chosen.with(|chosen| {
             chosen
                 .iter()
@@ -310,11 +325,11 @@ fn BatchBar(tracks: Tracks, chosen: RwSignal<Vec<String>>, shown: Signal<Vec<Tra
 #[component]
 fn LibraryTools(
     total: Signal<usize>,
+    matched: Signal<usize>,
     search: RwSignal<String>,
     stage: RwSignal<Stage>,
     sort: RwSignal<Sort>,
-    shown: RwSignal<usize>,
-    selected: Signal<Vec<TrackCard>>,
+    shown: RwSignal<i64>,
 ) -> impl IntoView {
     // A new question starts from the top of its answer.
     let reset = move || shown.set(PAGE);
@@ -358,10 +373,10 @@ fn LibraryTools(
                 </select>
             </label>
             <p class="muted library-count" role="status">
-                {move || match (selected.with(Vec::len), total.get()) {
+                {move || match (matched.get(), total.get()) {
                     (0, _) => "No tracks match.".to_owned(),
-                    (n, total) if n == total => format!("{total} tracks"),
-                    (n, total) => format!("{n} of {total} tracks"),
+                    (n, total) if n == total => count(total, "track"),
+                    (n, total) => format!("{n} of {}", count(total, "track")),
                 }}
             </p>
             <Show when=filtered>
