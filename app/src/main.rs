@@ -27,6 +27,8 @@ enum Command {
         #[arg(value_enum)]
         role: Role,
     },
+    /// Seal every stored secret again under SFA_SECRET_KEY, opening older ones with SFA_RETIRED_SECRET_KEYS.
+    RotateSecrets,
 }
 
 #[tokio::main]
@@ -43,6 +45,9 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Worker => server::work(cli.config).await,
         Command::SetRole { email, role } => set_role(cli.config, &email, role).await,
+        Command::RotateSecrets => server::rotate_secrets(&cli.config).await.map(|count| {
+            tracing::info!(count, "sealed stored secrets again under the current master key");
+        }),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -37,6 +37,11 @@ pub struct Config {
     #[arg(long, env = "SFA_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
     pub secret_key: Option<SecretString>,
 
+    /// Master keys replaced by a rotation, comma-separated, kept until `rotate-secrets` has sealed every
+    /// stored secret again under `SFA_SECRET_KEY`.
+    #[arg(long, env = "SFA_RETIRED_SECRET_KEYS", hide_env_values = true, value_parser = parse_secret)]
+    pub retired_secret_keys: Option<SecretString>,
+
     #[arg(long, env = "SFA_ENV", value_enum, default_value_t = Environment::Development)]
     pub environment: Environment,
 

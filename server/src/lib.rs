@@ -13,6 +13,7 @@ pub mod import;
 pub mod intake;
 pub mod jobs;
 pub mod live;
+pub mod llm;
 pub mod mail;
 pub mod metered;
 pub mod rate_limit;
@@ -22,6 +23,7 @@ pub mod storage;
 pub mod telemetry;
 pub mod tracks;
 pub mod upload;
+pub mod vault;
 pub mod zip;
 
 use std::sync::Arc;
@@ -37,7 +39,10 @@ use crate::{
     mail::Mailer,
     secret::MasterKey,
     storage::Storage,
+    vault::Vault,
 };
+
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// What every request handler, server function and job may reach. Cheap to clone.
 #[derive(Clone)]
@@ -46,6 +51,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub storage: Storage,
     pub master_key: MasterKey,
+    /// Seals and opens secrets at rest with the master key (and retired ones, after a rotation).
+    pub vault: Vault,
     pub jobs: Jobs,
     pub importer: Importer,
     pub events: JobEvents,
@@ -63,6 +70,7 @@ impl AppState {
     /// As [`AppState::start`], on a pool made elsewhere (the tests' per-test databases).
     pub async fn with_pool(config: Config, pool: PgPool, workers: Workers) -> Result<Self> {
         let master_key = MasterKey::load(&config)?;
+        let vault = Vault::new(&master_key, &MasterKey::retired(&config)?);
         let mailer = mail::from_config(&config)?;
         db::migrate(&pool).await?;
         auth::migrate_session_store(&pool).await?;
@@ -76,12 +84,23 @@ impl AppState {
             pool,
             storage,
             master_key,
+            vault,
             jobs,
             importer,
             events,
             mailer,
         })
     }
+}
+
+/// Seals every stored secret again under the current master key (`sound-forge-alchemy rotate-secrets`),
+/// opening those sealed before with the retired keys; returns how many changed. After it, the retired keys
+/// can be dropped from the configuration.
+pub async fn rotate_secrets(config: &Config) -> Result<usize> {
+    let pool = db::connect(config).await?;
+    db::migrate(&pool).await?;
+    let vault = Vault::new(&MasterKey::load(config)?, &MasterKey::retired(config)?);
+    llm::providers::rotate_keys(&pool, &vault).await
 }
 
 /// Runs the job queues without the web server (`sound-forge-alchemy worker`) until Ctrl-C or SIGTERM. Any

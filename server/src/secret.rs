@@ -27,11 +27,31 @@ impl MasterKey {
         self.0.expose_secret()
     }
 
+    pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(std::sync::Arc::new(SecretBox::new(Box::new(bytes))))
+    }
+
     fn from_hex(text: &str) -> Result<Self> {
         let mut bytes = [0u8; KEY_LEN];
         hex::decode_to_slice(text.trim(), &mut bytes)
-            .map_err(|_| Error::Config(format!("the secret key must be {} hex digits", KEY_LEN * 2)))?;
-        Ok(Self(std::sync::Arc::new(SecretBox::new(Box::new(bytes)))))
+            .map_err(|_| Error::Config(format!("a secret key must be {} hex digits", KEY_LEN * 2)))?;
+        Ok(Self::from_bytes(bytes))
+    }
+
+    /// The master keys retired by a rotation (`SFA_RETIRED_SECRET_KEYS`), which still open secrets sealed
+    /// before it until `rotate-secrets` has sealed them again.
+    pub fn retired(config: &Config) -> Result<Vec<Self>> {
+        config
+            .retired_secret_keys
+            .as_ref()
+            .map(|keys| {
+                keys.expose_secret()
+                    .split(',')
+                    .filter(|k| !k.trim().is_empty())
+                    .map(Self::from_hex)
+                    .collect()
+            })
+            .unwrap_or_else(|| Ok(Vec::new()))
     }
 
     /// The configured key; in development without one, the key kept in the data directory, made on first
@@ -54,7 +74,7 @@ impl MasterKey {
                 rand::rng().fill_bytes(&mut bytes);
                 write_private(path, &hex::encode(bytes))?;
                 tracing::info!(path = %path.display(), "generated a development secret key");
-                Ok(Self(std::sync::Arc::new(SecretBox::new(Box::new(bytes)))))
+                Ok(Self::from_bytes(bytes))
             }
             Err(err) => Err(Error::io(path)(err)),
         }

@@ -22,7 +22,7 @@ const PUBLIC: [&str; 7] = [
 ];
 
 /// These act on the caller's own account or rows only: they take no ids.
-const OWN_ACCOUNT: [&str; 8] = [
+const OWN_ACCOUNT: [&str; 10] = [
     "/api/logout-everywhere",
     "/api/resend-confirmation",
     "/api/change-password",
@@ -31,6 +31,8 @@ const OWN_ACCOUNT: [&str; 8] = [
     "/api/import-link",
     "/api/settings",
     "/api/save-settings",
+    "/api/providers",
+    "/api/add-provider",
 ];
 
 /// What the first user owns, for the second to try to reach.
@@ -38,6 +40,7 @@ struct Owned {
     track: uuid::Uuid,
     /// A's account: the first on the instance, so an administrator.
     account: uuid::Uuid,
+    provider: uuid::Uuid,
 }
 
 impl Owned {
@@ -61,7 +64,29 @@ impl Owned {
             .fetch_one(&app.state.pool)
             .await
             .expect("A's account");
-        Self { track, account }
+        let added = a
+            .call(
+                "add-provider",
+                &[
+                    ("kind", "ollama"),
+                    ("name", "A's Ollama"),
+                    ("api_key", ""),
+                    ("base_url", ""),
+                    ("model", ""),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+        let provider = sqlx::query_scalar("select id from llm_providers where user_id = $1")
+            .bind(account)
+            .fetch_one(&app.state.pool)
+            .await
+            .expect("A's provider");
+        Self {
+            track,
+            account,
+            provider,
+        }
     }
 }
 
@@ -101,13 +126,38 @@ fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)>
             vec![("track", a.track.to_string()), ("retry", "false".to_owned())],
         ),
         ("/api/admin-library", vec![("id", a.account.to_string())]),
+        ("/api/edit-provider", provider_edit(a)),
+        ("/api/delete-provider", vec![("id", a.provider.to_string())]),
+        (
+            "/api/move-provider",
+            vec![("id", a.provider.to_string()), ("up", "true".to_owned())],
+        ),
+    ]
+}
+
+/// B's attempt to take over A's provider: a new name, and B's own key.
+fn provider_edit(a: &Owned) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", a.provider.to_string()),
+        ("kind", "openai".to_owned()),
+        ("name", "Taken".to_owned()),
+        ("api_key", "sk-b-key-0000".to_owned()),
+        ("base_url", String::new()),
+        ("model", String::new()),
+        ("enabled", "on".to_owned()),
     ]
 }
 
 /// Plausible values for every argument any server function takes; each takes what it needs, so the
 /// call reaches the session check rather than failing to parse.
-const EVERY_FIELD: [(&str, &str); 17] = [
+const EVERY_FIELD: [(&str, &str); 23] = [
     ("id", "00000000-0000-4000-8000-000000000000"),
+    ("kind", "openai"),
+    ("name", "A provider"),
+    ("api_key", "sk-test"),
+    ("base_url", ""),
+    ("model", ""),
+    ("up", "true"),
     ("ids[0]", "00000000-0000-4000-8000-000000000000"),
     ("track", "00000000-0000-4000-8000-000000000000"),
     ("action", "Delete"),
@@ -139,6 +189,8 @@ async fn snapshot(pool: &sqlx::PgPool) -> String {
             (select count(*) from processing_jobs), (select count(*) from analysis_jobs),
             (select count(*) from llm_providers), (select max(updated_at)::text from users),
             (select count(*) from user_settings),
+            (select string_agg(name || provider_type || priority || coalesce(encode(api_key, 'hex'), ''), ','
+                 order by id) from llm_providers),
             (select string_agg(status || progress, ',' order by id) from processing_jobs),
             (select string_agg(status || progress, ',' order by id) from analysis_jobs))",
     )
@@ -153,6 +205,7 @@ async fn every_server_function_is_classified(options: PgPoolOptions, connect: Pg
         let owned = Owned {
             track: uuid::Uuid::nil(),
             account: uuid::Uuid::nil(),
+            provider: uuid::Uuid::nil(),
         };
         let with_ids: BTreeSet<String> = calls_with_ids(&owned)
             .iter()

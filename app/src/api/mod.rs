@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod import;
+pub mod providers;
 pub mod settings;
 pub mod tracks;
 

@@ -6,6 +6,7 @@ pub mod library;
 mod library_view;
 pub mod login;
 pub mod not_found;
+mod providers;
 pub mod register;
 pub mod reset_password;
 pub mod settings;

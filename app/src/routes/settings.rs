@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::providers::ProvidersPanel;
 use crate::{
     api::settings::{STEM_FORMATS, SaveSettings, SettingsForm, get_settings},
     components::form::{FormError, Submit},
@@ -34,6 +35,11 @@ pub fn SettingsPage() -> impl IntoView {
                 })
             }}
         </Transition>
+        // In an element of its own: as the next sibling of a `Transition`, another one's content was never
+        // hydrated (leptos 0.8), and its forms fell back to plain posts.
+        <div>
+            <ProvidersPanel />
+        </div>
     }
 }
 
