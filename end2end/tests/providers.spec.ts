@@ -17,20 +17,26 @@ test('LLM providers are added, reordered, switched and deleted, and a key never 
   const panel = page.getByRole('region', { name: 'LLM providers' });
   await expect(panel).toContainText('No providers yet');
 
-  const add = async (kind: string, name: string, key: string) => {
+  const add = async (kind: string, name: string, key: string, url = '') => {
     const form = panel.locator('.add-provider');
     await form.getByLabel('Type').selectOption(kind);
     await form.getByLabel('Name').fill(name);
     await form.getByLabel('API key').fill(key);
+    await form.getByLabel('Base URL').fill(url);
     await form.getByRole('button', { name: 'Add provider' }).click();
     await expect(panel.getByRole('list', { name: 'Your providers' }).getByText(name, { exact: true })).toBeVisible();
   };
   await add('anthropic', 'Claude', KEY);
-  await add('ollama', 'Local Llama', '');
+  // Nothing listens on port 9 here, so its check has a certain answer.
+  await add('ollama', 'Local Llama', '', 'http://127.0.0.1:9');
   const rows = panel.getByRole('list', { name: 'Your providers' }).getByRole('listitem');
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(0)).toContainText('Anthropic · ••••WXYZ');
   await expect(rows.nth(0)).toContainText('not checked yet');
+
+  const llama = rows.filter({ hasText: 'Local Llama' });
+  await llama.getByRole('button', { name: 'Test now' }).click();
+  await expect(llama.locator('.provider-health')).toHaveText('unreachable: could not connect: check the base URL');
 
   await page.getByRole('button', { name: 'Move Local Llama up' }).click();
   await expect(rows.nth(0)).toContainText('Local Llama');

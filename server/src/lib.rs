@@ -53,6 +53,8 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// Seals and opens secrets at rest with the master key (and retired ones, after a rotation).
     pub vault: Vault,
+    /// Outgoing HTTP: configured services, users' links, users' LLM providers.
+    pub http: HttpClients,
     pub jobs: Jobs,
     pub importer: Importer,
     pub events: JobEvents,
@@ -85,6 +87,7 @@ impl AppState {
             storage,
             master_key,
             vault,
+            http,
             jobs,
             importer,
             events,

@@ -128,6 +128,7 @@ fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)>
         ("/api/admin-library", vec![("id", a.account.to_string())]),
         ("/api/edit-provider", provider_edit(a)),
         ("/api/delete-provider", vec![("id", a.provider.to_string())]),
+        ("/api/test-provider", vec![("id", a.provider.to_string())]),
         (
             "/api/move-provider",
             vec![("id", a.provider.to_string()), ("up", "true".to_owned())],

@@ -52,6 +52,8 @@ pub struct ProviderLine {
     pub enabled: bool,
     /// `healthy`, `unreachable` or `unknown`.
     pub health: String,
+    /// Why the last check found it unreachable: `key rejected (401)`.
+    pub health_detail: Option<String>,
     /// `••••abcd`
     pub key_hint: Option<String>,
 }
@@ -73,6 +75,7 @@ pub async fn list_providers() -> Result<Vec<ProviderLine>, AppError> {
             model: provider.model,
             enabled: provider.enabled,
             health: provider.health_status,
+            health_detail: provider.health_detail,
             key_hint: provider.key_hint,
         })
         .collect())
@@ -155,4 +158,21 @@ pub async fn move_provider(id: String, up: bool) -> Result<(), AppError> {
     server::llm::providers::reorder(&state()?.pool, &me, provider_id(&id)?, up)
         .await
         .map_err(fail)
+}
+
+/// Checks the provider now with the cheapest real request its API has, and records what came back.
+#[server(endpoint = "test-provider")]
+pub async fn test_provider(id: String) -> Result<(), AppError> {
+    let me = user().await?;
+    let state = state()?;
+    server::llm::health::check_now(
+        &state.pool,
+        &state.vault,
+        &state.http.services,
+        &me,
+        provider_id(&id)?,
+    )
+    .await
+    .map(drop)
+    .map_err(fail)
 }

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::providers::{
-        AddProvider, DeleteProvider, EditProvider, KINDS, MoveProvider, ProviderLine, list_providers,
+        AddProvider, DeleteProvider, EditProvider, KINDS, MoveProvider, ProviderLine, TestProvider,
+        list_providers,
     },
     components::form::{FormError, Submit},
 };
@@ -24,6 +25,7 @@ pub fn ProvidersPanel() -> impl IntoView {
     let edit = ServerAction::<EditProvider>::new();
     let remove = ServerAction::<DeleteProvider>::new();
     let reorder = ServerAction::<MoveProvider>::new();
+    let test = ServerAction::<TestProvider>::new();
     let providers = Resource::new(
         move || {
             (
@@ -31,6 +33,7 @@ pub fn ProvidersPanel() -> impl IntoView {
                 edit.version().get(),
                 remove.version().get(),
                 reorder.version().get(),
+                test.version().get(),
             )
         },
         |_| list_providers(),
@@ -46,6 +49,7 @@ pub fn ProvidersPanel() -> impl IntoView {
             <FormError result=edit.value().into() />
             <FormError result=remove.value().into() />
             <FormError result=reorder.value().into() />
+            <FormError result=test.value().into() />
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || {
                     providers.get().map(|result| match result {
@@ -61,7 +65,7 @@ pub fn ProvidersPanel() -> impl IntoView {
                                         .into_iter()
                                         .enumerate()
                                         .map(|(at, provider)| {
-                                            view! { <ProviderRow provider first=at == 0 last=at == last edit remove reorder /> }
+                                            view! { <ProviderRow provider first=at == 0 last=at == last edit remove reorder test /> }
                                         })
                                         .collect_view()}
                                 </ol>
@@ -148,16 +152,19 @@ fn ProviderRow(
     edit: ServerAction<EditProvider>,
     remove: ServerAction<DeleteProvider>,
     reorder: ServerAction<MoveProvider>,
+    test: ServerAction<TestProvider>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let asking = RwSignal::new(false);
     let id = provider.id.clone();
     let name = provider.name.clone();
-    let (health, health_class) = match provider.health.as_str() {
-        "healthy" => ("healthy", "badge ok"),
-        "unreachable" => ("unreachable", "badge warn"),
-        _ => ("not checked yet", "badge"),
+    let (health, health_class) = match (provider.health.as_str(), &provider.health_detail) {
+        ("healthy", _) => ("healthy".to_owned(), "badge ok"),
+        ("unreachable", Some(why)) => (format!("unreachable: {why}"), "badge warn"),
+        ("unreachable", None) => ("unreachable".to_owned(), "badge warn"),
+        _ => ("not checked yet".to_owned(), "badge"),
     };
+    let tested = provider.id.clone();
     let details = [
         Some(kind_label(&provider.kind).to_owned()),
         provider.model.clone(),
@@ -182,7 +189,7 @@ fn ProviderRow(
                 <p class="provider-name">
                     <strong>{provider.name.clone()}</strong>
                     " "
-                    <span class=health_class>{health}</span>
+                    <span class=format!("{health_class} provider-health")>{health}</span>
                     {(!provider.enabled).then(|| view! { " " <span class="badge">"off"</span> })}
                 </p>
                 <p class="muted">{details}</p>
@@ -206,6 +213,15 @@ fn ProviderRow(
                     }
                 >
                     {if provider.enabled { "Turn off" } else { "Turn on" }}
+                </button>
+                <button
+                    class="button secondary"
+                    disabled=test.pending()
+                    on:click=move |_| {
+                        test.dispatch(TestProvider { id: tested.clone() });
+                    }
+                >
+                    {move || if test.pending().get() { "Testing…" } else { "Test now" }}
                 </button>
                 <button class="button secondary" aria-expanded=move || editing.get().to_string() on:click=move |_| editing.update(|on| *on = !*on)>
                     "Edit"

@@ -1,4 +1,5 @@
-//! Users' LLM providers: their rows and sealed keys (`providers`). The adapters for each API, the health
-//! checks and the routing between providers build on these.
+//! Users' LLM providers: their rows and sealed keys (`providers`), and whether each answers (`health`).
+//! Asking them, and the routing between them, build on these.
 
+pub mod health;
 pub mod providers;

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::health::Target;
 use crate::{
     Error, Result,
     auth::User,
@@ -77,6 +78,8 @@ pub struct Provider {
     pub enabled: bool,
     pub priority: i32,
     pub health_status: String,
+    /// Why the last check found it unreachable.
+    pub health_detail: Option<String>,
     pub last_health_check_at: Option<DateTime<Utc>>,
     /// `••••abcd`; `None` without a key. A key that no longer opens (a master key lost) says so.
     pub key_hint: Option<String>,
@@ -158,8 +161,8 @@ impl Entry {
 /// The owner's providers in the order requests try them.
 pub async fn list(pool: &PgPool, vault: &Vault, owner: &User) -> Result<Vec<Provider>> {
     let rows = sqlx::query!(
-        r#"select id, provider_type, name, base_url, model, enabled, priority, health_status, api_key,
-                  last_health_check_at as "last_health_check_at: DateTime<Utc>"
+        r#"select id, provider_type, name, base_url, model, enabled, priority, health_status, health_detail,
+                  api_key, last_health_check_at as "last_health_check_at: DateTime<Utc>"
            from llm_providers where user_id = $1 order by priority, inserted_at"#,
         owner.id
     )
@@ -189,6 +192,7 @@ pub async fn list(pool: &PgPool, vault: &Vault, owner: &User) -> Result<Vec<Prov
                 enabled: row.enabled,
                 priority: row.priority,
                 health_status: row.health_status,
+                health_detail: row.health_detail,
                 last_health_check_at: row.last_health_check_at,
                 key_hint,
             })
@@ -247,7 +251,10 @@ pub async fn update(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid, entry:
                base_url = $6, model = $7, enabled = $8,
                health_status = case when $5::bytea is not null or base_url is distinct from $6
                                     or model is distinct from $7 or provider_type <> $3
-                               then 'unknown' else health_status end
+                               then 'unknown' else health_status end,
+               health_detail = case when $5::bytea is not null or base_url is distinct from $6
+                                    or model is distinct from $7 or provider_type <> $3
+                               then null else health_detail end
            where id = $1 and user_id = $2
            returning api_key is not null as "has_key!""#,
         id,
@@ -267,6 +274,40 @@ pub async fn update(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid, entry:
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// What a request to the owner's provider needs, its key opened.
+pub async fn target(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid) -> Result<Target> {
+    let row = sqlx::query!(
+        "select provider_type, base_url, model, api_key from llm_providers where id = $1 and user_id = $2",
+        id,
+        owner.id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let key = row
+        .api_key
+        .map(|sealed| {
+            vault.open(
+                &sealed,
+                Owner {
+                    user_id: owner.id,
+                    row_id: id,
+                },
+            )
+        })
+        .transpose()
+        .map_err(|err| {
+            tracing::warn!(error = %err, provider = %id, "a provider's key does not open");
+            Error::Invalid("This provider's key cannot be read any more: enter it again.".into())
+        })?;
+    Ok(Target {
+        kind: Kind::parse(&row.provider_type)?,
+        base_url: row.base_url,
+        model: row.model,
+        key,
+    })
 }
 
 pub async fn delete(pool: &PgPool, owner: &User, id: Uuid) -> Result<()> {
