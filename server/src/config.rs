@@ -55,7 +55,7 @@ pub struct Config {
 
     /// Connections in the database pool, shared by the web server and the job workers. Each queue's worker
     /// holds two for as long as it runs (its notification listeners); the rest serve requests and steps. A
-    /// process that runs the workers needs at least 15.
+    /// process that runs the workers needs at least 19.
     #[arg(long, env = "SFA_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
 

@@ -78,7 +78,7 @@ impl AppState {
         auth::migrate_session_store(&pool).await?;
         let storage = Storage::open(config.files_dir()).await?;
         let http = HttpClients::new(config.allow_private_urls)?;
-        let jobs = Jobs::start(&pool, &storage, &http, &config, workers).await?;
+        let jobs = Jobs::start(&pool, &storage, &http, &vault, &config, workers).await?;
         let importer = Importer::new(&config, &http);
         let events = JobEvents::start(&pool, jobs.shutdown_token());
         Ok(Self {
@@ -113,7 +113,8 @@ pub async fn work(config: Config) -> Result<()> {
     db::migrate(&pool).await?;
     let storage = Storage::open(config.files_dir()).await?;
     let http = HttpClients::new(config.allow_private_urls)?;
-    let jobs = Jobs::start(&pool, &storage, &http, &config, Workers::Run).await?;
+    let vault = Vault::new(&MasterKey::load(&config)?, &MasterKey::retired(&config)?);
+    let jobs = Jobs::start(&pool, &storage, &http, &vault, &config, Workers::Run).await?;
     tracing::info!("worker running");
     shutdown_signal().await;
     jobs.shutdown().await;

@@ -51,7 +51,7 @@ async fn too_small_a_pool_for_the_workers_is_refused_at_start(
         panic!("started with 8 connections")
     };
     assert!(
-        err.to_string().contains("SFA_DB_MAX_CONNECTIONS is 8") && err.to_string().contains("at least 15"),
+        err.to_string().contains("SFA_DB_MAX_CONNECTIONS is 8") && err.to_string().contains("at least 19"),
         "{err}"
     );
 }

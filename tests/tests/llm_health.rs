@@ -198,3 +198,86 @@ async fn test_now_records_the_outcome_and_says_why(options: PgPoolOptions, conne
     })
     .await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_periodic_round_checks_every_enabled_provider_of_every_user(
+    options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    TestApp::run_without_workers(
+        options,
+        connect,
+        |_| {},
+        async |app| {
+            let base = format!("http://{}", serve(fake_providers()).await);
+            for (email, key) in [("a@example.org", "good"), ("b@example.org", "bad")] {
+                let mut client = app.signed_in(email, "velvet thunder orchard").await;
+                let fields = [
+                    ("kind", "anthropic"),
+                    ("name", "Claude"),
+                    ("api_key", key),
+                    ("base_url", base.as_str()),
+                    ("model", ""),
+                ];
+                assert_eq!(client.call("add-provider", &fields).await.status, StatusCode::OK);
+                let fields = [
+                    ("kind", "ollama"),
+                    ("name", "Off"),
+                    ("api_key", ""),
+                    ("base_url", base.as_str()),
+                    ("model", ""),
+                ];
+                assert_eq!(client.call("add-provider", &fields).await.status, StatusCode::OK);
+            }
+            sqlx::query("update llm_providers set enabled = false where name = 'Off'")
+                .execute(&app.state.pool)
+                .await
+                .expect("switched off");
+            let checked = health::check_all(&app.state.pool, &app.state.vault, &app.state.http.services)
+                .await
+                .expect("a round");
+            assert_eq!(checked, 2, "the enabled ones");
+            let states: Vec<(String, String, String, Option<String>, bool)> = sqlx::query_as(
+                "select u.email, p.name, p.health_status, p.health_detail, p.last_health_check_at is not null
+             from llm_providers p join users u on u.id = p.user_id order by u.email, p.name",
+            )
+            .fetch_all(&app.state.pool)
+            .await
+            .expect("the rows");
+            assert_eq!(
+                states,
+                [
+                    (
+                        "a@example.org".into(),
+                        "Claude".into(),
+                        "healthy".into(),
+                        None,
+                        true
+                    ),
+                    (
+                        "a@example.org".into(),
+                        "Off".into(),
+                        "unknown".into(),
+                        None,
+                        false
+                    ),
+                    (
+                        "b@example.org".into(),
+                        "Claude".into(),
+                        "unreachable".into(),
+                        Some("key rejected (401)".into()),
+                        true
+                    ),
+                    (
+                        "b@example.org".into(),
+                        "Off".into(),
+                        "unknown".into(),
+                        None,
+                        false
+                    ),
+                ]
+            );
+        },
+    )
+    .await;
+}

@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod control;
 pub mod download;
 pub mod events;
+pub mod llm_health;
 pub mod maintenance;
 pub mod processing;
 mod row;
@@ -30,7 +31,7 @@ pub use self::runner::{Detail, Report};
 use self::runner::{JobQueue, Settings, Work};
 use crate::{
     Error, Result, config::Config, http_client::HttpClients, import::resolver::Resolver, settings,
-    storage::Storage,
+    storage::Storage, vault::Vault,
 };
 
 /// How long shutdown waits for running steps before leaving them to be picked up again after restart.
@@ -91,9 +92,9 @@ impl Pipeline {
 }
 
 /// Connections the running workers hold for as long as they run: two listeners for each queue's worker
-/// (download, processing, analysis, maintenance), the maintenance scheduler's lock and listener, and the
-/// live updates' listener.
-const HELD_CONNECTIONS: u32 = 2 * 4 + 2 + 1;
+/// (download, processing, analysis, maintenance, provider health), each scheduler's lock and listener
+/// (maintenance, provider health), and the live updates' listener.
+const HELD_CONNECTIONS: u32 = 2 * 5 + 2 * 2 + 1;
 /// The fewest left beside them for requests and job steps.
 const SPARE_CONNECTIONS: u32 = 4;
 
@@ -113,6 +114,7 @@ impl Jobs {
         pool: &PgPool,
         storage: &Storage,
         http: &HttpClients,
+        vault: &Vault,
         config: &Config,
         workers: Workers,
     ) -> Result<Self> {
@@ -172,6 +174,10 @@ impl Jobs {
         maintenance::schedule(&maintenance).await?;
         jobs.run_worker(&maintenance);
         jobs.run_scheduler(&maintenance);
+        let llm_health = llm_health::build(pool, vault, &http.services).await?;
+        llm_health::schedule(&llm_health).await?;
+        jobs.run_worker(&llm_health);
+        jobs.run_scheduler(&llm_health);
         let pool = pool.clone();
         let shutdown = jobs.shutdown.clone();
         // underway only deletes expired task rows while this loop runs. Stopping it midway loses nothing.

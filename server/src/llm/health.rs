@@ -154,14 +154,51 @@ pub async fn check_now(
     owner: &User,
     id: Uuid,
 ) -> Result<Checked> {
-    let target = providers::target(pool, vault, owner, id).await?;
-    let health = check(client, &target, CHECK_TIMEOUT).await;
+    check_and_record(pool, vault, client, owner.id, id).await
+}
+
+/// How many providers the periodic round checks at once.
+const AT_ONCE: usize = 4;
+
+/// Checks every enabled provider of every user, a few at a time, and records each outcome; returns how
+/// many were checked. One that cannot be checked (its row just deleted) does not stop the others.
+pub async fn check_all(pool: &PgPool, vault: &Vault, client: &Client) -> Result<usize> {
+    use futures_util::StreamExt;
+    let rows = sqlx::query!(
+        "select id, user_id from llm_providers where enabled order by last_health_check_at nulls first"
+    )
+    .fetch_all(pool)
+    .await?;
+    let outcomes: Vec<Result<Checked>> = futures_util::stream::iter(rows)
+        .map(|row| check_and_record(pool, vault, client, row.user_id, row.id))
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
+    for err in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+        tracing::warn!(error = %err, "a provider could not be checked");
+    }
+    Ok(outcomes.iter().filter(|outcome| outcome.is_ok()).count())
+}
+
+async fn check_and_record(
+    pool: &PgPool,
+    vault: &Vault,
+    client: &Client,
+    owner: Uuid,
+    id: Uuid,
+) -> Result<Checked> {
+    let health = match providers::target(pool, vault, owner, id).await {
+        Ok(target) => check(client, &target, CHECK_TIMEOUT).await,
+        // A key that no longer opens cannot be checked: the provider is unreachable until it is entered again.
+        Err(Error::Invalid(why)) => Health::Unreachable(why),
+        Err(err) => return Err(err),
+    };
     let checked_at = sqlx::query_scalar!(
         r#"update llm_providers set health_status = $3, health_detail = $4, last_health_check_at = now()
            where id = $1 and user_id = $2
            returning last_health_check_at as "checked!: DateTime<Utc>""#,
         id,
-        owner.id,
+        owner,
         health.status(),
         health.detail()
     )

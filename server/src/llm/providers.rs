@@ -276,12 +276,13 @@ pub async fn update(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid, entry:
     Ok(())
 }
 
-/// What a request to the owner's provider needs, its key opened.
-pub async fn target(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid) -> Result<Target> {
+/// What a request to the owner's provider needs, its key opened; a key that no longer opens is the user's
+/// to enter again.
+pub(crate) async fn target(pool: &PgPool, vault: &Vault, owner: Uuid, id: Uuid) -> Result<Target> {
     let row = sqlx::query!(
         "select provider_type, base_url, model, api_key from llm_providers where id = $1 and user_id = $2",
         id,
-        owner.id
+        owner
     )
     .fetch_optional(pool)
     .await?
@@ -292,7 +293,7 @@ pub async fn target(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid) -> Res
             vault.open(
                 &sealed,
                 Owner {
-                    user_id: owner.id,
+                    user_id: owner,
                     row_id: id,
                 },
             )
