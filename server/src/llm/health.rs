@@ -121,7 +121,7 @@ pub async fn check(client: &Client, target: &Target, timeout: Duration) -> Healt
 }
 
 /// What an answer's status says about the provider.
-fn judge(status: StatusCode) -> Health {
+pub(super) fn judge(status: StatusCode) -> Health {
     let code = status.as_u16();
     match status {
         s if s.is_success() => Health::Healthy,
@@ -193,7 +193,13 @@ async fn check_and_record(
         Err(Error::Invalid(why)) => Health::Unreachable(why),
         Err(err) => return Err(err),
     };
-    let checked_at = sqlx::query_scalar!(
+    let checked_at = record(pool, owner, id, &health).await?;
+    Ok(Checked { health, checked_at })
+}
+
+/// Writes what a check (or a request that failed) found out about the owner's provider.
+pub(super) async fn record(pool: &PgPool, owner: Uuid, id: Uuid, health: &Health) -> Result<DateTime<Utc>> {
+    sqlx::query_scalar!(
         r#"update llm_providers set health_status = $3, health_detail = $4, last_health_check_at = now()
            where id = $1 and user_id = $2
            returning last_health_check_at as "checked!: DateTime<Utc>""#,
@@ -204,8 +210,7 @@ async fn check_and_record(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or(Error::NotFound)?;
-    Ok(Checked { health, checked_at })
+    .ok_or(Error::NotFound)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! Users' LLM providers: their rows and sealed keys (`providers`), and whether each answers (`health`).
-//! Asking them, and the routing between them, build on these.
+//! Users' LLM providers: their rows and sealed keys (`providers`), whether each answers (`health`), asking
+//! one (`chat`, streamed), and which one is asked (`router`, with fallback).
 
+pub mod chat;
 pub mod health;
 pub mod providers;
+pub mod router;
