@@ -114,6 +114,13 @@ fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)>
         ("/api/retry-track-jobs", track()),
         ("/api/delete-track", track()),
         (
+            "/api/ask-about-track",
+            vec![
+                ("id", a.track.to_string()),
+                ("question", "How do I mix it?".to_owned()),
+            ],
+        ),
+        (
             "/api/batch-tracks",
             vec![("ids[0]", a.track.to_string()), ("action", "Delete".to_owned())],
         ),
@@ -151,8 +158,9 @@ fn provider_edit(a: &Owned) -> Vec<(&'static str, String)> {
 
 /// Plausible values for every argument any server function takes; each takes what it needs, so the
 /// call reaches the session check rather than failing to parse.
-const EVERY_FIELD: [(&str, &str); 23] = [
+const EVERY_FIELD: [(&str, &str); 24] = [
     ("id", "00000000-0000-4000-8000-000000000000"),
+    ("question", "How do I mix it?"),
     ("kind", "openai"),
     ("name", "A provider"),
     ("api_key", "sk-test"),

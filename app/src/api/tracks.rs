@@ -307,3 +307,30 @@ pub async fn batch_tracks(ids: Vec<String>, action: Batch) -> Result<BatchOutcom
     }
     Ok(outcome)
 }
+
+/// Asks the user's LLM providers `question` about the track, with its analysis. The answer streams: its
+/// first line names the provider that answers, the rest is the answer as it arrives.
+#[server(endpoint = "ask-about-track", output = server_fn::codec::StreamingText)]
+pub async fn ask_about_track(
+    id: String,
+    question: String,
+) -> Result<server_fn::codec::TextStream<AppError>, AppError> {
+    use futures_util::StreamExt;
+    let user = user().await?;
+    let state = state()?;
+    let routed = server::llm::ask::about_track(
+        &state.pool,
+        &state.vault,
+        &state.http.services,
+        &user,
+        track_id(&id)?,
+        &question,
+    )
+    .await
+    .map_err(fail)?;
+    let name = futures_util::stream::once(async move { Ok(format!("{}\n", routed.provider)) });
+    let answer = routed
+        .answer
+        .map(|piece| piece.map_err(|err| AppError::Message(err.public_message())));
+    Ok(server_fn::codec::TextStream::new(name.chain(answer)))
+}

@@ -10,7 +10,7 @@ use leptos_router::{
 use sfa_features::Analysis;
 
 use crate::{
-    api::tracks::{TrackCard, get_track},
+    api::tracks::{TrackCard, ask_about_track, get_track},
     components::{
         charts::{ChromaChart, EnergyChart, MfccChart, SpectralChart, WaveformChart},
         mixer::{Mixer, Transport, clock},
@@ -96,6 +96,9 @@ pub fn TrackPage() -> impl IntoView {
                 })
             }}
             {move || analysis.get().map(|analysis| view! { <AnalysisView analysis /> })}
+            {move || {
+                analysis.with(Option::is_some).then(|| card.get().map(|track| view! { <AskBox id=track.id /> }))
+            }}
             {move || {
                 card.get().map(|track| view! { <Exports track has_analysis=analysis.with(Option::is_some) /> })
             }}
@@ -276,5 +279,90 @@ fn MinusOne(id: String, stems: Vec<String>) -> impl IntoView {
                 "Download the mix (WAV)"
             </a>
         </form>
+    }
+}
+
+/// A question about the track for the user's LLM providers, with the analysis; the answer appears as it is
+/// written, with the name of the provider that gives it.
+#[component]
+fn AskBox(id: String) -> impl IntoView {
+    let question = RwSignal::new(String::new());
+    let answer = RwSignal::new(String::new());
+    let provider = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    let ask = move || {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        answer.set(String::new());
+        provider.set(None);
+        failure.set(None);
+        let (id, asked) = (id.get_value(), question.get_untracked());
+        leptos::task::spawn_local(async move {
+            use futures_util::StreamExt;
+            match ask_about_track(id, asked).await {
+                Err(err) => failure.set(Some(err.to_string())),
+                Ok(stream) => {
+                    let mut stream = stream.into_inner();
+                    // The first line names the provider; pieces may split it anywhere.
+                    let mut head = String::new();
+                    while let Some(piece) = stream.next().await {
+                        match piece {
+                            Err(err) => {
+                                failure.set(Some(err.to_string()));
+                                break;
+                            }
+                            Ok(text) if provider.with_untracked(Option::is_some) => {
+                                answer.update(|answer| answer.push_str(&text));
+                            }
+                            Ok(text) => {
+                                head.push_str(&text);
+                                if let Some((name, rest)) = head.split_once('\n') {
+                                    provider.set(Some(name.to_owned()));
+                                    answer.set(rest.to_owned());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="panel ask" aria-labelledby="ask-title">
+            <h2 id="ask-title">"Ask about this track"</h2>
+            <form
+                class="stacked-form"
+                on:submit=move |event| {
+                    event.prevent_default();
+                    ask();
+                }
+            >
+                <label for="ask-question">"Your question"</label>
+                <textarea
+                    id="ask-question"
+                    rows="3"
+                    maxlength="2000"
+                    required
+                    placeholder="How would you bring this into a 128 BPM set?"
+                    prop:value=move || question.get()
+                    on:input=move |event| question.set(event_target_value(&event))
+                ></textarea>
+                <p class="hint">"Your providers in Settings answer, with this track's tempo, key, loudness and energy."</p>
+                <noscript><p class="hint">"Asking needs JavaScript."</p></noscript>
+                <button type="submit" class="button" disabled=move || busy.get()>
+                    {move || if busy.get() { "Asking…" } else { "Ask" }}
+                </button>
+            </form>
+            {move || failure.get().map(|why| view! { <p class="form-error" role="alert">{why}</p> })}
+            <Show when=move || provider.with(Option::is_some)>
+                <p class="muted ask-provider">{move || format!("Answered by {}", provider.get().unwrap_or_default())}</p>
+                <p class="ask-answer" aria-live="polite">{move || answer.get()}</p>
+            </Show>
+        </section>
     }
 }

@@ -111,7 +111,10 @@ impl Entry {
             .map(|key| key.expose_secret().trim().to_owned())
             .filter(|key| !key.is_empty())
             .map(SecretString::from);
-        if self.name.is_empty() || self.name.chars().count() > MAX_NAME {
+        if self.name.is_empty()
+            || self.name.chars().count() > MAX_NAME
+            || self.name.chars().any(char::is_control)
+        {
             return Err(Error::Invalid(format!(
                 "Give the provider a name of 1 to {MAX_NAME} characters."
             )));
