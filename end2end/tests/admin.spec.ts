@@ -23,8 +23,8 @@ test('settings decide what runs on import, and a track left unseparated can be s
   await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
   await waitForHydration(page);
-  await expect(page.getByLabel('Model')).toHaveValue('');
-  await expect(page.getByLabel('Model').locator('option').first()).toContainText('Server default: htdemucs (drums, bass, other, vocals)');
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue('');
+  await expect(page.getByLabel('Model', { exact: true }).locator('option').first()).toContainText('Server default: htdemucs (drums, bass, other, vocals)');
   await expect(page.getByLabel('Stem format')).toHaveValue('wav24');
   await page.getByLabel('Stem format').selectOption('wav16');
   await page.getByLabel('Separate new tracks into stems').uncheck();

@@ -403,3 +403,72 @@ pub async fn file_key(pool: &PgPool, viewer: &User, id: Uuid, file: &File) -> Re
     };
     StorageKey::parse(&path.ok_or(Error::NotFound)?)
 }
+
+/// A track of the viewer's that mixes with another: its readings, and how it meets the other's key and tempo.
+#[derive(Debug, Clone)]
+pub struct MixCandidate {
+    pub id: Uuid,
+    pub title: String,
+    pub artist: Option<String>,
+    pub tempo: f64,
+    pub camelot: String,
+    /// 0 for the same key, 1 for a neighbour on the wheel or the relative major or minor.
+    pub key_steps: u8,
+    /// Played as it is (1), at double (2) or half (0.5) time.
+    pub tempo_factor: f64,
+}
+
+/// How far apart two tempos may be and still blend, as a fraction.
+pub const MIX_TEMPO_TOLERANCE: f64 = 0.06;
+/// How many candidates a question about the next track lists.
+pub const MIX_CANDIDATES: usize = 8;
+
+/// The viewer's analysed tracks within one step of track `id`'s key on the Camelot wheel whose tempo meets
+/// its own (directly, or at half or double time, within [`MIX_TEMPO_TOLERANCE`]): the closest key first,
+/// then the closest tempo.
+pub async fn mix_candidates(pool: &PgPool, viewer: &User, id: Uuid) -> Result<Vec<MixCandidate>> {
+    use sfa_features::harmony::{key_distance, tempo_factor};
+    let rows = sqlx::query!(
+        r#"select t.id, t.title, t.artist, r.tempo as "tempo?", r.features->'key'->>'camelot' as "camelot?"
+           from tracks t
+           left join lateral (
+               select tempo, features from analysis_results where track_id = t.id
+               order by inserted_at desc limit 1
+           ) r on true
+           where t.user_id = $1"#,
+        viewer.id
+    )
+    .fetch_all(pool)
+    .await?;
+    let subject = rows.iter().find(|row| row.id == id).ok_or(Error::NotFound)?;
+    let (Some(bpm), Some(key)) = (subject.tempo, subject.camelot.clone()) else {
+        return Err(Error::Invalid(
+            "This track needs its tempo and key first: wait for its analysis.".into(),
+        ));
+    };
+    let mut candidates: Vec<MixCandidate> = rows
+        .iter()
+        .filter(|row| row.id != id)
+        .filter_map(|row| {
+            let (tempo, camelot) = (row.tempo?, row.camelot.clone()?);
+            Some(MixCandidate {
+                key_steps: key_distance(&key, &camelot)?,
+                tempo_factor: tempo_factor(bpm, tempo, MIX_TEMPO_TOLERANCE)?,
+                id: row.id,
+                title: row.title.clone(),
+                artist: row.artist.clone(),
+                tempo,
+                camelot,
+            })
+        })
+        .collect();
+    candidates.sort_by(|a, b| {
+        let off = |c: &MixCandidate| (c.tempo * c.tempo_factor - bpm).abs();
+        a.key_steps
+            .cmp(&b.key_steps)
+            .then(off(a).total_cmp(&off(b)))
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    candidates.truncate(MIX_CANDIDATES);
+    Ok(candidates)
+}

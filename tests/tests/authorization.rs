@@ -113,6 +113,7 @@ fn calls_with_ids(a: &Owned) -> Vec<(&'static str, Vec<(&'static str, String)>)>
         ("/api/cancel-track-jobs", track()),
         ("/api/retry-track-jobs", track()),
         ("/api/delete-track", track()),
+        ("/api/mix-candidates", track()),
         (
             "/api/ask-about-track",
             vec![

@@ -142,8 +142,13 @@ fn prompt() -> Prompt {
     }
 }
 
-async fn collect(answer: chat::Answer) -> (String, bool) {
-    let pieces: Vec<_> = answer.collect().await;
+async fn collect(mut answer: chat::Answer) -> (String, bool) {
+    let mut pieces = Vec::new();
+    while let Some(piece) = answer.next().await {
+        pieces.push(piece);
+    }
+    // A response body may be asked again after its end (the compression layer does): it stays ended.
+    assert!(answer.next().await.is_none());
     let failed = pieces.iter().any(Result::is_err);
     (pieces.into_iter().filter_map(Result::ok).collect(), failed)
 }

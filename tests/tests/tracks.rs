@@ -448,3 +448,79 @@ async fn the_library_searches_filters_sorts_and_counts_on_the_server(
     )
     .await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn tracks_that_mix_are_found_by_key_and_tempo_closest_first(
+    options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    TestApp::run_without_workers(
+        options,
+        connect,
+        |_| {},
+        async |app| {
+            let pool = &app.state.pool;
+            let mut client = app.signed_in("dj@example.org", PASSWORD).await;
+            let owner: Uuid = sqlx::query_scalar("select id from users")
+                .fetch_one(pool)
+                .await
+                .expect("the user");
+            let analysed = |title: &'static str, bpm: f64, camelot: &'static str| Made {
+                title,
+                artist: Some("Someone"),
+                album: None,
+                jobs: (None, Some("completed")),
+                reading: Some((bpm, camelot)),
+                has_audio: true,
+            };
+            let subject = make(pool, owner, 0, &analysed("Subject", 124.0, "8A")).await;
+            for (age, track) in [
+                analysed("Same key", 126.0, "8A"),
+                analysed("Relative", 124.0, "8B"),
+                analysed("Half time", 63.0, "9A"),
+                analysed("Clashing key", 124.0, "3B"),
+                analysed("Too slow", 100.0, "8A"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                make(pool, owner, age as i32 + 1, track).await;
+            }
+            let reply = client
+                .call("mix-candidates", &[("id", &subject.to_string())])
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            let found: Vec<serde_json::Value> = serde_json::from_str(&reply.body).expect("JSON");
+            let titles: Vec<&str> = found
+                .iter()
+                .map(|c| c["title"].as_str().expect("a title"))
+                .collect();
+            assert_eq!(titles, ["Same key", "Relative", "Half time"]);
+            assert_eq!(
+                found[2]["how"], "double time",
+                "a 63 BPM track meets 124 at double time"
+            );
+
+            let unanalysed = make(
+                pool,
+                owner,
+                9,
+                &Made {
+                    title: "Fresh",
+                    artist: None,
+                    album: None,
+                    jobs: (None, None),
+                    reading: None,
+                    has_audio: true,
+                },
+            )
+            .await;
+            let reply = client
+                .call("mix-candidates", &[("id", &unanalysed.to_string())])
+                .await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+            assert!(reply.body.contains("tempo and key first"), "{}", reply.body);
+        },
+    )
+    .await;
+}

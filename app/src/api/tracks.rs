@@ -334,3 +334,39 @@ pub async fn ask_about_track(
         .map(|piece| piece.map_err(|err| AppError::Message(err.public_message())));
     Ok(server_fn::codec::TextStream::new(name.chain(answer)))
 }
+
+/// One of the user's tracks that mixes with another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixLine {
+    pub id: String,
+    pub title: String,
+    pub artist: Option<String>,
+    pub tempo: f64,
+    pub camelot: String,
+    /// `double time` or `half time`, when that is how the tempos meet.
+    pub how: Option<String>,
+}
+
+/// The user's tracks close to this one in key and tempo, closest first.
+#[server(endpoint = "mix-candidates")]
+pub async fn mix_candidates(id: String) -> Result<Vec<MixLine>, AppError> {
+    let user = user().await?;
+    let candidates = server::tracks::mix_candidates(&state()?.pool, &user, track_id(&id)?)
+        .await
+        .map_err(fail)?;
+    Ok(candidates
+        .into_iter()
+        .map(|c| MixLine {
+            id: c.id.to_string(),
+            title: c.title,
+            artist: c.artist,
+            tempo: c.tempo,
+            camelot: c.camelot,
+            how: match c.tempo_factor {
+                f if f > 1.5 => Some("double time".to_owned()),
+                f if f < 0.75 => Some("half time".to_owned()),
+                _ => None,
+            },
+        })
+        .collect())
+}

@@ -10,7 +10,7 @@ use leptos_router::{
 use sfa_features::Analysis;
 
 use crate::{
-    api::tracks::{TrackCard, ask_about_track, get_track},
+    api::tracks::{MixLine, TrackCard, ask_about_track, get_track, mix_candidates},
     components::{
         charts::{ChromaChart, EnergyChart, MfccChart, SpectralChart, WaveformChart},
         mixer::{Mixer, Transport, clock},
@@ -292,6 +292,7 @@ fn AskBox(id: String) -> impl IntoView {
     let failure = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let id = StoredValue::new(id);
+    let matches = RwSignal::new(None::<Vec<MixLine>>);
     let ask = move || {
         if busy.get_untracked() {
             return;
@@ -332,6 +333,23 @@ fn AskBox(id: String) -> impl IntoView {
             busy.set(false);
         });
     };
+    // Our own picks first, from the library's keys and tempos; then the providers explain an order.
+    let suggest = move |_| {
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            match mix_candidates(id.get_value()).await {
+                Err(err) => failure.set(Some(err.to_string())),
+                Ok(found) if found.is_empty() => {
+                    matches.set(Some(found));
+                }
+                Ok(found) => {
+                    question.set(mix_question(&found));
+                    matches.set(Some(found));
+                    ask();
+                }
+            }
+        });
+    };
     view! {
         <section class="panel ask" aria-labelledby="ask-title">
             <h2 id="ask-title">"Ask about this track"</h2>
@@ -354,10 +372,44 @@ fn AskBox(id: String) -> impl IntoView {
                 ></textarea>
                 <p class="hint">"Your providers in Settings answer, with this track's tempo, key, loudness and energy."</p>
                 <noscript><p class="hint">"Asking needs JavaScript."</p></noscript>
-                <button type="submit" class="button" disabled=move || busy.get()>
-                    {move || if busy.get() { "Asking…" } else { "Ask" }}
-                </button>
+                <div class="inline-field">
+                    <button type="submit" class="button" disabled=move || busy.get()>
+                        {move || if busy.get() { "Asking…" } else { "Ask" }}
+                    </button>
+                    <button type="button" class="button secondary" disabled=move || busy.get() on:click=suggest>
+                        "What mixes well with this?"
+                    </button>
+                </div>
             </form>
+            {move || {
+                matches.get().map(|found| {
+                    if found.is_empty() {
+                        view! {
+                            <p class="muted mix-none">
+                                "Nothing in your library is within one step on the Camelot wheel and 6% in tempo yet."
+                            </p>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <ol class="mix-list" aria-label="Tracks that mix with this one">
+                                {found
+                                    .into_iter()
+                                    .map(|line| {
+                                        view! {
+                                            <li>
+                                                <a href=format!("/tracks/{}", line.id)>{line.title.clone()}</a>
+                                                {format!(" · {:.1} BPM{} · {}", line.tempo, line.how.map(|how| format!(" ({how})")).unwrap_or_default(), line.camelot)}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ol>
+                        }
+                        .into_any()
+                    }
+                })
+            }}
             {move || failure.get().map(|why| view! { <p class="form-error" role="alert">{why}</p> })}
             <Show when=move || provider.with(Option::is_some)>
                 <p class="muted ask-provider">{move || format!("Answered by {}", provider.get().unwrap_or_default())}</p>
@@ -365,4 +417,34 @@ fn AskBox(id: String) -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// The question that asks the providers to order our picks.
+fn mix_question(found: &[MixLine]) -> String {
+    let listed: Vec<String> = found
+        .iter()
+        .enumerate()
+        .map(|(at, line)| {
+            format!(
+                "{}. “{}”{}: {:.1} BPM{}, Camelot {}",
+                at + 1,
+                line.title,
+                line.artist
+                    .as_deref()
+                    .map(|artist| format!(" by {artist}"))
+                    .unwrap_or_default(),
+                line.tempo,
+                line.how
+                    .as_deref()
+                    .map(|how| format!(" (at {how})"))
+                    .unwrap_or_default(),
+                line.camelot
+            )
+        })
+        .collect();
+    format!(
+        "These tracks from my library are close to this one in key and tempo:\n{}\nIn which order would you \
+         play them after this track, and why?",
+        listed.join("\n")
+    )
 }

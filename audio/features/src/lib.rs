@@ -5,6 +5,8 @@
 //! the times (seconds) of the beats that start bars, four beats to the bar; a subset of `beats`, empty when
 //! there are fewer than two bars.
 
+pub mod harmony;
+
 use serde::{Deserialize, Serialize};
 
 pub const ANALYSIS_VERSION: u32 = 2;

@@ -151,6 +151,8 @@ pub async fn ask(client: &Client, target: &Target, prompt: &Prompt) -> std::resu
             }
         },
     )
+    // Fused: a body may be polled again after its end (the compression layer does), which `unfold` forbids.
+    .fuse()
     .boxed())
 }
 
