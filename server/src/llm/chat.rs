@@ -175,8 +175,8 @@ fn piece(kind: Kind, line: &str) -> Option<Piece> {
     }
     let event: Value = serde_json::from_str(payload).ok()?;
     if event.get("error").is_some() {
-        // The provider's own message stays in our log: it might quote what we sent.
-        tracing::info!(error = %event["error"], "a provider reported an error mid-answer");
+        // Not even our log gets the provider's words: they might quote what we sent, the key included.
+        tracing::info!(kind = kind.as_str(), "a provider reported an error mid-answer");
         return Some(Piece::Failed("The provider stopped with an error.".into()));
     }
     let text = match kind {
