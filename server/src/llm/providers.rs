@@ -159,6 +159,19 @@ impl Entry {
         }
         Ok(self)
     }
+
+    /// The entered key, sealed for row `id` of `owner`.
+    fn sealed_key(&self, vault: &Vault, owner: &User, id: Uuid) -> Option<Vec<u8>> {
+        self.api_key.as_ref().map(|key| {
+            vault.seal(
+                key,
+                Owner {
+                    user_id: owner.id,
+                    row_id: id,
+                },
+            )
+        })
+    }
 }
 
 /// The owner's providers in the order requests try them.
@@ -207,15 +220,7 @@ pub async fn list(pool: &PgPool, vault: &Vault, owner: &User) -> Result<Vec<Prov
 pub async fn add(pool: &PgPool, vault: &Vault, owner: &User, entry: Entry) -> Result<Uuid> {
     let entry = entry.checked(true)?;
     let id = Uuid::new_v4();
-    let sealed = entry.api_key.as_ref().map(|key| {
-        vault.seal(
-            key,
-            Owner {
-                user_id: owner.id,
-                row_id: id,
-            },
-        )
-    });
+    let sealed = entry.sealed_key(vault, owner, id);
     sqlx::query!(
         "insert into llm_providers (id, user_id, provider_type, name, api_key, base_url, model, enabled, priority)
          values ($1, $2, $3, $4, $5, $6, $7, $8,
@@ -238,15 +243,7 @@ pub async fn add(pool: &PgPool, vault: &Vault, owner: &User, entry: Entry) -> Re
 /// makes the provider's health unknown again until its next check.
 pub async fn update(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid, entry: Entry) -> Result<()> {
     let entry = entry.checked(false)?;
-    let sealed = entry.api_key.as_ref().map(|key| {
-        vault.seal(
-            key,
-            Owner {
-                user_id: owner.id,
-                row_id: id,
-            },
-        )
-    });
+    let sealed = entry.sealed_key(vault, owner, id);
     let mut tx = pool.begin().await?;
     let has_key = sqlx::query_scalar!(
         r#"update llm_providers set provider_type = $3, name = $4,
