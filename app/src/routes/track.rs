@@ -113,7 +113,11 @@ fn TrackHeader(
     deleted: Callback<()>,
     asking: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let byline = track.byline();
+    let byline = [track.artist.clone(), track.album.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
     view! {
         <Title text=track.title.clone() />
         <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"Library"</a></nav>
