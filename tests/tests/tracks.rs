@@ -199,6 +199,14 @@ struct Made {
     has_audio: bool,
 }
 
+/// The one account a test signed up.
+async fn only_user(pool: &sqlx::PgPool) -> Uuid {
+    sqlx::query_scalar("select id from users")
+        .fetch_one(pool)
+        .await
+        .expect("the user")
+}
+
 async fn make(pool: &sqlx::PgPool, owner: Uuid, age_minutes: i32, track: &Made) -> Uuid {
     let id = Uuid::new_v4();
     sqlx::query(
@@ -268,10 +276,7 @@ async fn the_library_searches_filters_sorts_and_counts_on_the_server(
         async |app| {
             let pool = &app.state.pool;
             let mut client = app.signed_in("dj@example.org", PASSWORD).await;
-            let owner: Uuid = sqlx::query_scalar("select id from users")
-                .fetch_one(pool)
-                .await
-                .expect("the user");
+            let owner = only_user(pool).await;
             let done = Some("completed");
             let library = [
                 Made {
@@ -461,10 +466,7 @@ async fn tracks_that_mix_are_found_by_key_and_tempo_closest_first(
         async |app| {
             let pool = &app.state.pool;
             let mut client = app.signed_in("dj@example.org", PASSWORD).await;
-            let owner: Uuid = sqlx::query_scalar("select id from users")
-                .fetch_one(pool)
-                .await
-                .expect("the user");
+            let owner = only_user(pool).await;
             let analysed = |title: &'static str, bpm: f64, camelot: &'static str| Made {
                 title,
                 artist: Some("Someone"),

@@ -6,9 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{fail, state, user};
-#[cfg(feature = "ssr")]
-use super::tracks::track_id;
+use super::ssr::{fail, row_id, state, user};
 use crate::{api::tracks::LibraryRows, error::AppError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,11 +100,6 @@ pub async fn admin_overview(status: String) -> Result<Overview, AppError> {
     })
 }
 
-#[cfg(feature = "ssr")]
-fn account_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    id.parse().map_err(|_| fail(server::Error::NotFound))
-}
-
 #[server(endpoint = "admin-set-role")]
 pub async fn set_user_role(id: String, role: String) -> Result<(), AppError> {
     use server::auth::Role;
@@ -121,7 +114,7 @@ pub async fn set_user_role(id: String, role: String) -> Result<(), AppError> {
             )));
         }
     };
-    server::admin::set_role(&state()?.pool, &me, account_id(&id)?, role)
+    server::admin::set_role(&state()?.pool, &me, row_id(&id)?, role)
         .await
         .map_err(fail)
 }
@@ -129,7 +122,7 @@ pub async fn set_user_role(id: String, role: String) -> Result<(), AppError> {
 #[server(endpoint = "admin-set-disabled")]
 pub async fn set_user_disabled(id: String, disabled: bool) -> Result<(), AppError> {
     let me = user().await?;
-    server::admin::set_disabled(&state()?.pool, &me, account_id(&id)?, disabled)
+    server::admin::set_disabled(&state()?.pool, &me, row_id(&id)?, disabled)
         .await
         .map_err(fail)
 }
@@ -140,7 +133,7 @@ pub async fn admin_job_action(track: String, retry: bool) -> Result<(), AppError
     use server::jobs::control::{self, Actor};
     let me = user().await?;
     let state = state()?;
-    let track = track_id(&track)?;
+    let track = row_id(&track)?;
     if retry {
         control::retry(&state.jobs, &state.pool, Actor::Admin(&me), track)
             .await
@@ -169,7 +162,7 @@ pub async fn user_library(id: String) -> Result<ReadOnlyLibrary, AppError> {
         limit: READ_ONLY_ROWS,
         ..Default::default()
     };
-    let (email, page) = server::admin::library_of(&state()?.pool, &me, account_id(&id)?, &query)
+    let (email, page) = server::admin::library_of(&state()?.pool, &me, row_id(&id)?, &query)
         .await
         .map_err(fail)?;
     let mut library = LibraryRows::from(page);

@@ -39,6 +39,11 @@ pub(crate) mod ssr {
             .map_or_else(|_| "unknown".to_owned(), |ClientAddress(address)| address)
     }
 
+    /// The row id a request names. A malformed id is as unknown as someone else's.
+    pub fn row_id(id: &str) -> Result<uuid::Uuid, AppError> {
+        id.parse().map_err(|_| fail(Error::NotFound))
+    }
+
     /// The user-facing form of `err`, with the response's status (and `Retry-After`) set to match. Errors
     /// that are not about the request are logged here with their details, which the user never sees.
     pub fn fail(err: Error) -> AppError {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{fail, state, user};
+use super::ssr::{fail, row_id, state, user};
 use crate::error::AppError;
 
 /// The provider types, as (value, label, whether it takes a key, a hint for the base URL field).
@@ -100,11 +100,6 @@ fn entry(
     })
 }
 
-#[cfg(feature = "ssr")]
-fn provider_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    id.parse().map_err(|_| fail(server::Error::NotFound))
-}
-
 /// Adds a provider, tried after the others. A plain form: `api_key` may be empty only for Ollama.
 #[server(endpoint = "add-provider")]
 pub async fn add_provider(
@@ -138,7 +133,7 @@ pub async fn edit_provider(
     let me = user().await?;
     let state = state()?;
     let entry = entry(&kind, name, api_key, base_url, model, enabled.is_some())?;
-    server::llm::providers::update(&state.pool, &state.vault, &me, provider_id(&id)?, entry)
+    server::llm::providers::update(&state.pool, &state.vault, &me, row_id(&id)?, entry)
         .await
         .map_err(fail)
 }
@@ -146,7 +141,7 @@ pub async fn edit_provider(
 #[server(endpoint = "delete-provider")]
 pub async fn delete_provider(id: String) -> Result<(), AppError> {
     let me = user().await?;
-    server::llm::providers::delete(&state()?.pool, &me, provider_id(&id)?)
+    server::llm::providers::delete(&state()?.pool, &me, row_id(&id)?)
         .await
         .map_err(fail)
 }
@@ -155,7 +150,7 @@ pub async fn delete_provider(id: String) -> Result<(), AppError> {
 #[server(endpoint = "move-provider")]
 pub async fn move_provider(id: String, up: bool) -> Result<(), AppError> {
     let me = user().await?;
-    server::llm::providers::reorder(&state()?.pool, &me, provider_id(&id)?, up)
+    server::llm::providers::reorder(&state()?.pool, &me, row_id(&id)?, up)
         .await
         .map_err(fail)
 }
@@ -165,14 +160,8 @@ pub async fn move_provider(id: String, up: bool) -> Result<(), AppError> {
 pub async fn test_provider(id: String) -> Result<(), AppError> {
     let me = user().await?;
     let state = state()?;
-    server::llm::health::check_now(
-        &state.pool,
-        &state.vault,
-        &state.http.services,
-        &me,
-        provider_id(&id)?,
-    )
-    .await
-    .map(drop)
-    .map_err(fail)
+    server::llm::health::check_now(&state.pool, &state.vault, &state.http.services, &me, row_id(&id)?)
+        .await
+        .map(drop)
+        .map_err(fail)
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{fail, state, user};
+use super::ssr::{fail, row_id, state, user};
 use crate::error::AppError;
 
 /// One track on the library page.
@@ -63,6 +63,15 @@ impl TrackCard {
         ]
         .into_iter()
         .any(|status| active(status.as_deref()))
+    }
+
+    /// `Artist · Album`, of what the track knows.
+    pub fn byline(&self) -> String {
+        [self.artist.as_deref(), self.album.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ")
     }
 
     /// Whether a job failed or was cancelled, so there is something to retry. A failed download is
@@ -132,7 +141,7 @@ const PAGE_WAVEFORM_BUCKETS: usize = 1024;
 pub async fn get_track(id: String) -> Result<TrackDetail, AppError> {
     let user = user().await?;
     let state = state()?;
-    let id = track_id(&id)?;
+    let id = row_id(&id)?;
     let summary = server::tracks::get(&state.pool, &user, id).await.map_err(fail)?;
     let analysis = server::tracks::analysis(&state.pool, &user, id)
         .await
@@ -187,12 +196,6 @@ pub(crate) fn card(track: server::tracks::Summary) -> TrackCard {
     }
 }
 
-#[cfg(feature = "ssr")]
-pub(crate) fn track_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    // A malformed id is as unknown as someone else's.
-    id.parse().map_err(|_| fail(server::Error::NotFound))
-}
-
 /// Stops the track's queued and running jobs; finished work is kept for a retry.
 #[server(endpoint = "cancel-track-jobs")]
 pub async fn cancel_track_jobs(id: String) -> Result<(), AppError> {
@@ -200,7 +203,7 @@ pub async fn cancel_track_jobs(id: String) -> Result<(), AppError> {
     server::jobs::control::cancel(
         &state()?.pool,
         server::jobs::control::Actor::Owner(&user),
-        track_id(&id)?,
+        row_id(&id)?,
     )
     .await
     .map_err(fail)?;
@@ -216,7 +219,7 @@ pub async fn retry_track_jobs(id: String) -> Result<(), AppError> {
         &state.jobs,
         &state.pool,
         server::jobs::control::Actor::Owner(&user),
-        track_id(&id)?,
+        row_id(&id)?,
     )
     .await
     .map_err(fail)?;
@@ -228,7 +231,7 @@ pub async fn retry_track_jobs(id: String) -> Result<(), AppError> {
 pub async fn delete_track(id: String) -> Result<(), AppError> {
     let user = user().await?;
     let state = state()?;
-    server::jobs::control::delete_track(&state.pool, &state.storage, &user, track_id(&id)?)
+    server::jobs::control::delete_track(&state.pool, &state.storage, &user, row_id(&id)?)
         .await
         .map_err(fail)?;
     Ok(())
@@ -278,7 +281,7 @@ pub async fn batch_tracks(ids: Vec<String>, action: Batch) -> Result<BatchOutcom
     let state = state()?;
     let mut tracks = Vec::with_capacity(ids.len());
     for id in &ids {
-        let id = track_id(id)?;
+        let id = row_id(id)?;
         let title = server::tracks::get(&state.pool, &user, id)
             .await
             .map_err(fail)?
@@ -323,7 +326,7 @@ pub async fn ask_about_track(
         &state.vault,
         &state.http.services,
         &user,
-        track_id(&id)?,
+        row_id(&id)?,
         &question,
     )
     .await
@@ -351,7 +354,7 @@ pub struct MixLine {
 #[server(endpoint = "mix-candidates")]
 pub async fn mix_candidates(id: String) -> Result<Vec<MixLine>, AppError> {
     let user = user().await?;
-    let candidates = server::tracks::mix_candidates(&state()?.pool, &user, track_id(&id)?)
+    let candidates = server::tracks::mix_candidates(&state()?.pool, &user, row_id(&id)?)
         .await
         .map_err(fail)?;
     Ok(candidates

@@ -299,7 +299,7 @@ pub fn UserLibraryPage() -> impl IntoView {
                                         <li class="track-row" data-track-id=id>
                                             <div class="track-text">
                                                 <p class="track-title">{track.title.clone()}</p>
-                                                <p class="track-byline muted">{track.artist.clone().unwrap_or_default()}</p>
+                                                <p class="track-byline muted">{track.byline()}</p>
                                             </div>
                                             <TrackFacts track=track.clone() />
                                             <JobStages track read_only=true />

@@ -147,11 +147,7 @@ fn TrackRow(
     asking: RwSignal<Option<String>>,
     chosen: RwSignal<Vec<String>>,
 ) -> impl IntoView {
-    let byline = [track.artist.clone(), track.album.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let byline = track.byline();
     let refetch = Callback::new(move |()| tracks.refetch());
     let id = StoredValue::new(track.id.clone());
     let picked = move || chosen.with(|chosen| id.with_value(|id| chosen.contains(id)));

@@ -113,11 +113,7 @@ fn TrackHeader(
     deleted: Callback<()>,
     asking: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let byline = [track.artist.clone(), track.album.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let byline = track.byline();
     view! {
         <Title text=track.title.clone() />
         <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"Library"</a></nav>

@@ -246,17 +246,18 @@ pub async fn update(pool: &PgPool, vault: &Vault, owner: &User, id: Uuid, entry:
     let sealed = entry.sealed_key(vault, owner, id);
     let mut tx = pool.begin().await?;
     let has_key = sqlx::query_scalar!(
-        r#"update llm_providers set provider_type = $3, name = $4,
-               api_key = case when $3 = 'ollama' then null else coalesce($5, api_key) end,
+        r#"update llm_providers p set provider_type = $3, name = $4,
+               api_key = case when $3 = 'ollama' then null else coalesce($5, p.api_key) end,
                base_url = $6, model = $7, enabled = $8,
-               health_status = case when $5::bytea is not null or base_url is distinct from $6
-                                    or model is distinct from $7 or provider_type <> $3
-                               then 'unknown' else health_status end,
-               health_detail = case when $5::bytea is not null or base_url is distinct from $6
-                                    or model is distinct from $7 or provider_type <> $3
-                               then null else health_detail end
-           where id = $1 and user_id = $2
-           returning api_key is not null as "has_key!""#,
+               health_status = case when was.moved then 'unknown' else p.health_status end,
+               health_detail = case when was.moved then null else p.health_detail end
+           from (
+               select id, $5::bytea is not null or base_url is distinct from $6 or model is distinct from $7
+                          or provider_type <> $3 as moved
+               from llm_providers where id = $1
+           ) was
+           where p.id = $1 and p.user_id = $2 and was.id = p.id
+           returning p.api_key is not null as "has_key!""#,
         id,
         owner.id,
         entry.kind.as_str(),
