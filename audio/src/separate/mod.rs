@@ -6,6 +6,7 @@
 //! Finished regions go straight to disk, so memory is bounded by a chunk, not the track; a checkpoint after
 //! every chunk lets an interrupted separation resume (see `work`).
 
+mod adopt;
 mod chunks;
 #[cfg(test)]
 mod golden;
@@ -20,6 +21,7 @@ use std::{
     sync::atomic::{AtomicBool, Ordering},
 };
 
+pub use adopt::{adopt, excerpt, write_wav};
 pub use model::{Manifest, Model, installed};
 pub use writer::{Levels, SampleFormat};
 
