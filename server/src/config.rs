@@ -143,6 +143,16 @@ pub struct Config {
     )]
     pub spotify_accounts_url: String,
 
+    /// lalal.ai's API, for users who separate in the cloud with their own license key; the tests point it at
+    /// a local stand-in.
+    #[arg(long, env = "SFA_LALALAI_URL", default_value = "https://www.lalal.ai")]
+    pub lalalai_url: String,
+
+    /// How long a cloud separation first waits between looks at its task, in milliseconds; the wait grows
+    /// to 30 s, and lalal.ai allows 20 looks a minute.
+    #[arg(long, env = "SFA_LALALAI_POLL_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub lalalai_poll_ms: u64,
+
     /// A command that finds the audio of a Spotify track and writes it to `{output}`, such as
     /// `yt-dlp -x -o {output}.%(ext)s "ytsearch1:{artist} - {title}"`. Placeholders: `{title}`, `{artist}`,
     /// `{album}`, `{duration}` (seconds), `{isrc}`, `{output}`. Run without a shell, one argument per word;

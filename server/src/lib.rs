@@ -12,6 +12,7 @@ pub mod http_client;
 pub mod import;
 pub mod intake;
 pub mod jobs;
+pub mod lalalai;
 pub mod live;
 pub mod llm;
 pub mod mail;
@@ -103,7 +104,17 @@ pub async fn rotate_secrets(config: &Config) -> Result<usize> {
     let pool = db::connect(config).await?;
     db::migrate(&pool).await?;
     let vault = Vault::new(&MasterKey::load(config)?, &MasterKey::retired(config)?);
-    llm::providers::rotate_keys(&pool, &vault).await
+    reseal_secrets(&pool, &vault).await
+}
+
+/// Every kind of stored secret sealed again under `vault`'s current key, in one transaction: a secret that
+/// opens under none of its keys stops it before anything is written.
+pub async fn reseal_secrets(pool: &PgPool, vault: &Vault) -> Result<usize> {
+    let mut tx = pool.begin().await?;
+    let providers = llm::providers::rotate_keys(&mut tx, vault).await?;
+    let licenses = lalalai::license::rotate_keys(&mut tx, vault).await?;
+    tx.commit().await?;
+    Ok(providers + licenses)
 }
 
 /// Runs the job queues without the web server (`sound-forge-alchemy worker`) until Ctrl-C or SIGTERM. Any

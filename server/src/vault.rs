@@ -1,4 +1,4 @@
-//! Secrets at rest (users' LLM provider keys): AES-256-GCM under a key derived from the master key.
+//! Secrets at rest (users' LLM provider keys and lalal.ai license keys): AES-256-GCM under a key derived from the master key.
 //!
 //! A sealed secret is `format (1 byte) ‖ key id (4) ‖ nonce (12) ‖ ciphertext and tag`. The nonce is fresh
 //! from the operating system's generator on every seal, so sealing the same key twice gives two different
@@ -25,16 +25,53 @@ const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 /// Keeps the encryption key apart from the master key's other use (signing session cookies).
 const KEY_CONTEXT: &[u8] = b"sound-forge-alchemy secrets at rest v1";
 
+/// The column a secret is kept in: part of what the associated data binds it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// `llm_providers.api_key`, whose row is the provider.
+    ProviderKey,
+    /// `user_settings.lalalai_license_key`, whose row is the user's settings (keyed by the user).
+    LalalaiLicense,
+}
+
+impl Column {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Self::ProviderKey => b"llm_providers.api_key:",
+            Self::LalalaiLicense => b"user_settings.lalalai_license_key:",
+        }
+    }
+}
+
 /// The row a secret belongs to: what the associated data binds it to.
 #[derive(Debug, Clone, Copy)]
 pub struct Owner {
+    pub column: Column,
     pub user_id: Uuid,
     pub row_id: Uuid,
 }
 
 impl Owner {
+    /// The key of the user's LLM provider `row_id`.
+    pub fn provider_key(user_id: Uuid, row_id: Uuid) -> Self {
+        Self {
+            column: Column::ProviderKey,
+            user_id,
+            row_id,
+        }
+    }
+
+    /// The user's lalal.ai license key.
+    pub fn lalalai_license(user_id: Uuid) -> Self {
+        Self {
+            column: Column::LalalaiLicense,
+            user_id,
+            row_id: user_id,
+        }
+    }
+
     fn associated_data(self) -> Vec<u8> {
-        let mut data = b"llm_providers.api_key:".to_vec();
+        let mut data = self.column.label().to_vec();
         data.extend_from_slice(self.user_id.as_bytes());
         data.extend_from_slice(self.row_id.as_bytes());
         data
@@ -150,6 +187,15 @@ impl Vault {
     pub fn is_current(&self, sealed: &[u8]) -> bool {
         sealed.get(1..1 + KEY_ID_LEN) == Some(&self.current.id[..])
     }
+
+    /// `sealed` sealed again under the current master key, or `None` if it already is: one secret's step
+    /// of a rotation.
+    pub fn resealed(&self, sealed: &[u8], owner: Owner) -> Result<Option<Vec<u8>>> {
+        if self.is_current(sealed) {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(&self.open(sealed, owner)?, owner)))
+    }
 }
 
 /// The last four characters of a key, for the page that may never show the rest: `••••abcd`.
@@ -168,10 +214,7 @@ mod tests {
     }
 
     fn owner() -> Owner {
-        Owner {
-            user_id: Uuid::new_v4(),
-            row_id: Uuid::new_v4(),
-        }
+        Owner::provider_key(Uuid::new_v4(), Uuid::new_v4())
     }
 
     fn key() -> SecretString {
@@ -209,16 +252,15 @@ mod tests {
             altered[at] ^= 1;
             assert!(vault.open(&altered, row).is_err(), "a bit changed at {at}");
         }
-        let other_row = Owner {
-            user_id: row.user_id,
-            row_id: Uuid::new_v4(),
-        };
-        let other_user = Owner {
-            user_id: Uuid::new_v4(),
-            row_id: row.row_id,
-        };
+        let other_row = Owner::provider_key(row.user_id, Uuid::new_v4());
+        let other_user = Owner::provider_key(Uuid::new_v4(), row.row_id);
         assert!(vault.open(&sealed, other_row).is_err(), "copied to another row");
         assert!(vault.open(&sealed, other_user).is_err(), "copied to another user");
+        let same_user_license = Owner::lalalai_license(row.user_id);
+        assert!(
+            vault.open(&sealed, same_user_license).is_err(),
+            "copied to another column"
+        );
         assert!(
             Vault::new(&master(2), &[]).open(&sealed, row).is_err(),
             "another master key"

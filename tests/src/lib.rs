@@ -2,6 +2,8 @@
 //! through the real router without a network socket, and a browser-like client that keeps its session
 //! cookie.
 
+pub mod lalalai;
+
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
@@ -460,4 +462,19 @@ pub fn config(data_dir: &std::path::Path) -> Config {
         TINY_MODEL,
     ])
     .expect("a valid test configuration")
+}
+
+/// The test database's URL for another process: `DATABASE_URL` with the database swapped.
+pub fn database_url(connect: &PgConnectOptions) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL names the test cluster");
+    let name = connect.get_database().expect("the test database's name");
+    let (head, query) = base
+        .split_once('?')
+        .map_or((base.as_str(), None), |(head, query)| (head, Some(query)));
+    let authority = head.find("://").expect("a URL") + 3;
+    let path = head[authority..]
+        .find('/')
+        .map_or(head.len(), |at| authority + at);
+    let query = query.map(|query| format!("?{query}")).unwrap_or_default();
+    format!("{}/{name}{query}", &head[..path])
 }

@@ -22,7 +22,7 @@ const PUBLIC: [&str; 7] = [
 ];
 
 /// These act on the caller's own account or rows only: they take no ids.
-const OWN_ACCOUNT: [&str; 10] = [
+const OWN_ACCOUNT: [&str; 13] = [
     "/api/logout-everywhere",
     "/api/resend-confirmation",
     "/api/change-password",
@@ -33,6 +33,9 @@ const OWN_ACCOUNT: [&str; 10] = [
     "/api/save-settings",
     "/api/providers",
     "/api/add-provider",
+    "/api/save-lalalai-key",
+    "/api/test-lalalai-key",
+    "/api/remove-lalalai-key",
 ];
 
 /// What the first user owns, for the second to try to reach.
@@ -159,7 +162,7 @@ fn provider_edit(a: &Owned) -> Vec<(&'static str, String)> {
 
 /// Plausible values for every argument any server function takes; each takes what it needs, so the
 /// call reaches the session check rather than failing to parse.
-const EVERY_FIELD: [(&str, &str); 24] = [
+const EVERY_FIELD: [(&str, &str); 25] = [
     ("id", "00000000-0000-4000-8000-000000000000"),
     ("question", "How do I mix it?"),
     ("kind", "openai"),
@@ -184,6 +187,7 @@ const EVERY_FIELD: [(&str, &str); 24] = [
     ("new_password", "copper lantern meadow"),
     ("new_email", "c@example.org"),
     ("token", "AAAA"),
+    ("license_key", "lalal-license"),
 ];
 
 fn registered() -> BTreeSet<String> {

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use integration_tests::{Client, Job, TINY_MODEL, TestApp, click_track_wav, job_outcome, tiny_model_dir};
+use integration_tests::{
+    Client, Job, TINY_MODEL, TestApp, click_track_wav, database_url, job_outcome, tiny_model_dir,
+};
 use sqlx::{
     PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -425,21 +427,6 @@ fn walk(dir: &std::path::Path) -> usize {
             })
             .sum()
     })
-}
-
-/// The test database's URL for another process: `DATABASE_URL` with the database swapped.
-fn database_url(connect: &PgConnectOptions) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL names the test cluster");
-    let name = connect.get_database().expect("the test database's name");
-    let (head, query) = base
-        .split_once('?')
-        .map_or((base.as_str(), None), |(head, query)| (head, Some(query)));
-    let authority = head.find("://").expect("a URL") + 3;
-    let path = head[authority..]
-        .find('/')
-        .map_or(head.len(), |at| authority + at);
-    let query = query.map(|query| format!("?{query}")).unwrap_or_default();
-    format!("{}/{name}{query}", &head[..path])
 }
 
 #[sqlx::test(migrations = false)]

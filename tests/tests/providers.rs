@@ -118,13 +118,7 @@ async fn keys_are_sealed_at_rest_shown_masked_and_never_sent_back(
         let opened = app
             .state
             .vault
-            .open(
-                &sealed,
-                Owner {
-                    user_id: owner,
-                    row_id: claude,
-                },
-            )
+            .open(&sealed, Owner::provider_key(owner, claude))
             .expect("opens for its row");
         assert_eq!(opened.expose_secret(), KEY);
 
@@ -231,6 +225,9 @@ async fn a_master_key_rotation_seals_every_key_again(options: PgPoolOptions, con
             .await
             .expect("reads")
             .expect("the user");
+        server::lalalai::license::save(pool, &app.state.vault, user.id, "lalal-license-ABCD")
+            .await
+            .expect("a lalal.ai key too");
         let old_hex =
             std::fs::read_to_string(app.state.config.secret_key_file()).expect("the development key");
         let new_hex = "5a".repeat(32);
@@ -241,9 +238,9 @@ async fn a_master_key_rotation_seals_every_key_again(options: PgPoolOptions, con
             &MasterKey::load(&rotated).expect("the new key"),
             &MasterKey::retired(&rotated).expect("the old key"),
         );
-        assert_eq!(providers::rotate_keys(pool, &vault).await.expect("rotates"), 2);
+        assert_eq!(server::reseal_secrets(pool, &vault).await.expect("rotates"), 3);
         assert_eq!(
-            providers::rotate_keys(pool, &vault).await.expect("again"),
+            server::reseal_secrets(pool, &vault).await.expect("again"),
             0,
             "nothing left to do"
         );
@@ -257,6 +254,13 @@ async fn a_master_key_rotation_seals_every_key_again(options: PgPoolOptions, con
                 "opens with the new key alone"
             );
         }
+        assert_eq!(
+            server::lalalai::license::hint(pool, &new_only, user.id)
+                .await
+                .expect("reads")
+                .as_deref(),
+            Some("••••ABCD")
+        );
         for provider in providers::list(pool, &app.state.vault, &user)
             .await
             .expect("lists")
@@ -270,7 +274,7 @@ async fn a_master_key_rotation_seals_every_key_again(options: PgPoolOptions, con
         // A key sealed under a master key nobody configured stops the rotation before it writes.
         rotated.secret_key = Some(SecretString::from("77".repeat(32)));
         let elsewhere = Vault::new(&MasterKey::load(&rotated).expect("another key"), &[]);
-        assert!(providers::rotate_keys(pool, &elsewhere).await.is_err());
+        assert!(server::reseal_secrets(pool, &elsewhere).await.is_err());
     })
     .await;
 }

@@ -36,13 +36,13 @@ fn conform(audio: &Audio, rate: u32, channels: u16, frames: usize) -> Result<Vec
 }
 
 /// Writes each of `stems` (named, decoded one at a time as the iterator yields them) to
-/// `out_dir/<name>.wav`, conformed to `mix`.
-pub fn adopt(
+/// `out_dir/<name>.wav`, conformed to `mix`. The first stem that could not be had stops it, with its error.
+pub fn adopt<E: From<Error>>(
     mix: &Audio,
-    stems: impl IntoIterator<Item = Result<(String, Audio), Error>>,
+    stems: impl IntoIterator<Item = Result<(String, Audio), E>>,
     out_dir: &Path,
     format: SampleFormat,
-) -> Result<Separation, Error> {
+) -> Result<Separation, E> {
     let channels = layout(mix);
     let reference = if mix.channels() == channels {
         mix.samples().to_vec()
@@ -144,7 +144,7 @@ mod tests {
         let rest = tone(44_100, 2, 1.0, 0.75);
         let short = Audio::from_interleaved(rest.samples()[..rest.samples().len() - 200].to_vec(), 44_100, 2)
             .expect("shorter");
-        let separated = adopt(
+        let separated = adopt::<Error>(
             &mix,
             [Ok(("vocals".to_owned(), long)), Ok(("other".to_owned(), short))],
             dir.path(),
@@ -177,7 +177,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a folder");
         let mix = tone(48_000, 1, 0.5, 1.0);
         let stereo_at_44 = tone(44_100, 2, 0.5, 1.0);
-        let separated = adopt(
+        let separated = adopt::<Error>(
             &mix,
             [Ok(("drums".to_owned(), stereo_at_44))],
             dir.path(),
@@ -203,7 +203,8 @@ mod tests {
     fn a_stem_that_fails_to_decode_stops_the_adoption() {
         let dir = tempfile::tempdir().expect("a folder");
         let mix = tone(44_100, 2, 0.1, 1.0);
-        let err = adopt(&mix, [Err(Error::Truncated)], dir.path(), SampleFormat::Wav24).expect_err("fails");
+        let err = adopt::<Error>(&mix, [Err(Error::Truncated)], dir.path(), SampleFormat::Wav24)
+            .expect_err("fails");
         assert!(matches!(err, Error::Truncated));
     }
 

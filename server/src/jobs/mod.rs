@@ -71,7 +71,8 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Queues a separation of the track with the owner's model and format, in the caller's transaction.
+    /// Queues a separation of the track with the owner's engine, model (or lalal.ai stems) and format, in
+    /// the caller's transaction.
     pub async fn separate(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -86,6 +87,8 @@ impl Pipeline {
             .unwrap_or(&self.separation_model);
         let options = processing::Options {
             format: settings.stem_format.clone(),
+            cloud: (settings.separation_engine == "lalalai")
+                .then(|| processing::Remote::new(settings.lalalai_stems.clone(), settings.lalalai_preview)),
         };
         processing::enqueue(&self.processing, tx, track_id, owner, model, &options).await
     }
@@ -126,7 +129,13 @@ impl Jobs {
             heartbeat: Duration::from_secs(config.job_heartbeat_secs),
             stall: Duration::from_secs(config.job_stall_secs),
         };
-        let separation = processing::Separation::new(storage, config.models_dir(), limits);
+        let cloud = processing::Cloud {
+            client: http.services.clone(),
+            base_url: config.lalalai_url.clone(),
+            first_poll: Duration::from_millis(config.lalalai_poll_ms),
+            vault: vault.clone(),
+        };
+        let separation = processing::Separation::new(storage, config.models_dir(), limits, cloud);
         let pipeline = Pipeline {
             processing: JobQueue::build(separation, pool, settings).await?,
             analysis: JobQueue::build(analysis::Analysis::new(storage, limits), pool, settings).await?,

@@ -162,15 +162,9 @@ impl Entry {
 
     /// The entered key, sealed for row `id` of `owner`.
     fn sealed_key(&self, vault: &Vault, owner: &User, id: Uuid) -> Option<Vec<u8>> {
-        self.api_key.as_ref().map(|key| {
-            vault.seal(
-                key,
-                Owner {
-                    user_id: owner.id,
-                    row_id: id,
-                },
-            )
-        })
+        self.api_key
+            .as_ref()
+            .map(|key| vault.seal(key, Owner::provider_key(owner.id, id)))
     }
 }
 
@@ -187,10 +181,7 @@ pub async fn list(pool: &PgPool, vault: &Vault, owner: &User) -> Result<Vec<Prov
     rows.into_iter()
         .map(|row| {
             let key_hint = row.api_key.map(|sealed| {
-                let sealed_for = Owner {
-                    user_id: owner.id,
-                    row_id: row.id,
-                };
+                let sealed_for = Owner::provider_key(owner.id, row.id);
                 match vault.open(&sealed, sealed_for) {
                     Ok(key) => vault::masked(&key),
                     Err(err) => {
@@ -290,15 +281,7 @@ pub(crate) async fn target(pool: &PgPool, vault: &Vault, owner: Uuid, id: Uuid) 
     .ok_or(Error::NotFound)?;
     let key = row
         .api_key
-        .map(|sealed| {
-            vault.open(
-                &sealed,
-                Owner {
-                    user_id: owner,
-                    row_id: id,
-                },
-            )
-        })
+        .map(|sealed| vault.open(&sealed, Owner::provider_key(owner, id)))
         .transpose()
         .map_err(|err| {
             tracing::warn!(error = %err, provider = %id, "a provider's key does not open");
@@ -357,30 +340,25 @@ pub async fn reorder(pool: &PgPool, owner: &User, id: Uuid, up: bool) -> Result<
     Ok(())
 }
 
-/// Seals every stored key again under the current master key; those already under it stay. Returns how
-/// many were sealed again. A key that opens under no configured master key stops the rotation, naming its
-/// row, before anything is written.
-pub async fn rotate_keys(pool: &PgPool, vault: &Vault) -> Result<usize> {
-    let mut tx = pool.begin().await?;
+/// Seals every stored key again under the current master key, in the caller's transaction; those already
+/// under it stay. Returns how many were sealed again. A key that opens under no configured master key is an
+/// error naming its row, raised before this writes anything.
+pub async fn rotate_keys(tx: &mut sqlx::PgConnection, vault: &Vault) -> Result<usize> {
     let rows = sqlx::query!(
         r#"select id, user_id, api_key as "api_key!" from llm_providers where api_key is not null for update"#
     )
     .fetch_all(&mut *tx)
     .await?;
     let mut resealed = Vec::new();
-    for row in rows.iter().filter(|row| !vault.is_current(&row.api_key)) {
-        let owner = Owner {
-            user_id: row.user_id,
-            row_id: row.id,
-        };
-        let key = vault.open(&row.api_key, owner)?;
-        resealed.push((row.id, vault.seal(&key, owner)));
+    for row in rows {
+        if let Some(sealed) = vault.resealed(&row.api_key, Owner::provider_key(row.user_id, row.id))? {
+            resealed.push((row.id, sealed));
+        }
     }
     for (id, sealed) in &resealed {
         sqlx::query!("update llm_providers set api_key = $2 where id = $1", id, sealed)
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(resealed.len())
 }

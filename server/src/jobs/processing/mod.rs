@@ -1,8 +1,12 @@
-//! The `processing` queue: separate a track into stems with the local model, chunk by chunk.
+//! The `processing` queue: separate a track into stems with the local model, chunk by chunk, or at
+//! lalal.ai (`cloud`).
 //!
-//! The engine keeps its work (finished regions and a checkpoint) in the job's own folder, `stems/<job id>`,
-//! so a run that a crash, a restart or a cancel cut short resumes at its last finished chunk. The stems'
-//! rows and the job's completion commit together: a job never reports success without its stems.
+//! The local engine keeps its work (finished regions and a checkpoint) in the job's own folder,
+//! `stems/<job id>`, so a run that a crash, a restart or a cancel cut short resumes at its last finished
+//! chunk; the cloud engine keeps its remote file and task in the row's `options`. Either way the stems' rows
+//! and the job's completion commit together: a job never reports success without its stems.
+
+mod cloud;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -25,33 +29,44 @@ pub fn folder(job_id: Uuid) -> Result<StorageKey> {
     StorageKey::parse(&format!("stems/{job_id}"))
 }
 
+pub use cloud::{Cloud, Remote};
+
 #[derive(Clone)]
 pub struct Separation {
     storage: Storage,
     models: Arc<PathBuf>,
     limits: sfa_audio::Limits,
+    cloud: Cloud,
 }
 
 pub type ProcessingQueue = JobQueue<Separation>;
 
 impl Separation {
-    pub fn new(storage: &Storage, models: PathBuf, limits: sfa_audio::Limits) -> Self {
+    pub fn new(storage: &Storage, models: PathBuf, limits: sfa_audio::Limits, cloud: Cloud) -> Self {
         Self {
             storage: storage.clone(),
             models: Arc::new(models),
             limits,
+            cloud,
         }
     }
 }
 
-/// How a separation job writes its stems: `processing_jobs.options`.
+/// How a separation job writes its stems, and for the cloud engine what it asked for and where its remote
+/// work stands: `processing_jobs.options`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
     /// One of [`crate::settings::STEM_FORMATS`].
     pub format: String,
+    #[serde(default, rename = "lalalai", skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<Remote>,
 }
 
-/// Creates a separation job's row for `track_id` with `model` and queues it, in the caller's transaction.
+/// The model column of a cloud separation, which has no local model.
+const CLOUD_MODEL: &str = "lalalai";
+
+/// Creates a separation job's row for `track_id` and queues it, in the caller's transaction: with the
+/// local `model`, or at lalal.ai when `options` say so.
 pub async fn enqueue(
     queue: &ProcessingQueue,
     tx: &mut sqlx::PgConnection,
@@ -62,12 +77,17 @@ pub async fn enqueue(
 ) -> Result<Uuid> {
     let job_id = Uuid::new_v4();
     let output = folder(job_id)?;
+    let (engine, model) = match options.cloud {
+        Some(_) => ("lalalai", CLOUD_MODEL),
+        None => ("local", model),
+    };
     sqlx::query!(
-        "insert into processing_jobs (id, track_id, user_id, model, output_path, options)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into processing_jobs (id, track_id, user_id, engine, model, output_path, options)
+         values ($1, $2, $3, $4, $5, $6, $7)",
         job_id,
         track_id,
         owner,
+        engine,
         model,
         output.as_str(),
         json!(options)
@@ -84,8 +104,8 @@ impl Work for Separation {
 
     async fn run(&self, job_id: Uuid, supervisor: Supervisor) -> Result<()> {
         let job = sqlx::query!(
-            "select j.track_id, j.model, j.options, t.audio_path from processing_jobs j
-             join tracks t on t.id = j.track_id where j.id = $1",
+            "select j.track_id, j.user_id, j.engine, j.model, j.options, t.audio_path, t.duration
+             from processing_jobs j join tracks t on t.id = j.track_id where j.id = $1",
             job_id
         )
         .fetch_optional(supervisor.pool())
@@ -95,17 +115,22 @@ impl Work for Separation {
             .audio_path
             .ok_or_else(|| Error::Invalid("The track has no audio yet.".into()))
             .and_then(|path| StorageKey::parse(&path))?;
+        if job.engine == "lalalai" {
+            let options = serde_json::from_value::<Options>(job.options)
+                .map_err(|err| Error::Internal(format!("separation {job_id}: options: {err}")))?;
+            let track = cloud::Track {
+                id: job.track_id,
+                owner: job.user_id,
+                audio,
+                seconds: job.duration.unwrap_or(0),
+            };
+            return cloud::run(self, job_id, supervisor, track, options).await;
+        }
         // The name came from our config; as a single key segment it cannot leave the models folder.
         let model_dir = StorageKey::parse(&job.model)
             .map(|name| self.models.join(name.as_str()))
             .map_err(|_| Error::Internal(format!("model name {:?}", job.model)))?;
-        // Rows from before options existed hold `{}`: the engine's default format.
-        let format = serde_json::from_value::<Options>(job.options)
-            .ok()
-            .map(|options| options.format.parse::<sfa_audio::separate::SampleFormat>())
-            .transpose()
-            .map_err(|err| Error::Internal(format!("separation {job_id}: {err}")))?
-            .unwrap_or_default();
+        let format = stem_format(job_id, &job.options)?;
         let output = folder(job_id)?;
         let out_dir = self.storage.path(&output);
         tokio::fs::create_dir_all(&out_dir)
@@ -138,17 +163,38 @@ impl Work for Separation {
                 }
             })
             .await?;
-        record(supervisor.pool(), job_id, job.track_id, &output, &separated).await
+        record(
+            supervisor.pool(),
+            job_id,
+            job.track_id,
+            &output,
+            &separated,
+            false,
+        )
+        .await
     }
 }
 
-/// The stems' rows and the job's completion, in one transaction.
+/// A job's stem format, from its options; rows from before options existed hold `{}`: the default.
+fn stem_format(job_id: Uuid, options: &serde_json::Value) -> Result<sfa_audio::separate::SampleFormat> {
+    options
+        .get("format")
+        .and_then(serde_json::Value::as_str)
+        .map(str::parse::<sfa_audio::separate::SampleFormat>)
+        .transpose()
+        .map_err(|err| Error::Internal(format!("separation {job_id}: {err}")))
+        .map(Option::unwrap_or_default)
+}
+
+/// The stems' rows and the job's completion, in one transaction. A `preview` covers the track's first minute
+/// only, and its results say so.
 async fn record(
     pool: &PgPool,
     job_id: Uuid,
     track_id: Uuid,
     output: &StorageKey,
     separated: &sfa_audio::separate::Separation,
+    preview: bool,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
     let mut stems = serde_json::Map::new();
@@ -177,7 +223,10 @@ async fn record(
             json!({ "peak": stem.levels.peak, "clipped_samples": stem.levels.clipped }),
         );
     }
-    let results = json!({ "stems": stems, "residual_db": separated.residual_db });
+    let mut results = json!({ "stems": stems, "residual_db": separated.residual_db });
+    if preview {
+        results["preview_seconds"] = json!(cloud::PREVIEW_SECONDS);
+    }
     let chunks = separated.chunks as i32;
     let completed = sqlx::query!(
         "update processing_jobs set status = 'completed', progress = 100, error = null, chunks_done = $2,
