@@ -70,6 +70,8 @@ pub struct Summary {
     /// The key on the Camelot wheel (`8A`), as DJs mix by it.
     pub camelot: Option<String>,
     pub separation_status: Option<String>,
+    /// `local` or `lalalai`.
+    pub separation_engine: Option<String>,
     pub separation_progress: Option<i32>,
     pub separation_error: Option<String>,
     pub chunks_done: Option<i32>,
@@ -182,7 +184,8 @@ async fn summaries(
                   d.bytes_done as "bytes_done?", d.bytes_total as "bytes_total?",
                   a.status as "analysis_status?", a.progress as "analysis_progress?", a.error as "analysis_error?",
                   r.tempo as "tempo?", r.key as "key?", r.features->'key'->>'camelot' as "camelot?",
-                  p.status as "separation_status?", p.progress as "separation_progress?",
+                  p.status as "separation_status?", p.engine as "separation_engine?",
+                  p.progress as "separation_progress?",
                   p.error as "separation_error?", p.chunks_done as "chunks_done?", p.chunks_total as "chunks_total?",
                   array(select s.stem_type from stems s where s.processing_job_id = p.id
                         order by stem_rank(s.stem_type), s.stem_type) as "stems!",
@@ -198,7 +201,7 @@ async fn summaries(
            ) a on true
            left join analysis_results r on r.analysis_job_id = a.id
            left join lateral (
-               select id, status, progress, error, chunks_done, chunks_total from processing_jobs
+               select id, status, engine, progress, error, chunks_done, chunks_total from processing_jobs
                where track_id = t.id order by inserted_at desc limit 1
            ) p on true
            where t.user_id = $1 and ($2::uuid is null or t.id = $2)

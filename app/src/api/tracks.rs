@@ -37,6 +37,8 @@ pub struct TrackCard {
     pub camelot: Option<String>,
     /// The same for the stem separation.
     pub separation_status: Option<String>,
+    /// `local` (this server's CPU) or `lalalai` (the cloud engine).
+    pub separation_engine: Option<String>,
     pub separation_progress: i32,
     pub separation_error: Option<String>,
     /// Chunks done and in all, once the separation has started.
@@ -187,6 +189,7 @@ pub(crate) fn card(track: server::tracks::Summary) -> TrackCard {
         key: track.key,
         camelot: track.camelot,
         separation_status: track.separation_status,
+        separation_engine: track.separation_engine,
         separation_progress: track.separation_progress.unwrap_or(0),
         separation_error: track.separation_error,
         chunks: track

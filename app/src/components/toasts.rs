@@ -151,6 +151,7 @@ mod tests {
             key: None,
             camelot: None,
             separation_status: status(separation),
+            separation_engine: None,
             separation_progress: 0,
             separation_error: None,
             chunks: None,

@@ -55,13 +55,16 @@ fn megabytes(bytes: i64) -> String {
 /// The stage lines of one track; `read_only` leaves out the form that attaches a file.
 #[component]
 pub fn JobStages(track: TrackCard, #[prop(optional)] read_only: bool) -> impl IntoView {
+    let cloud = track.separation_engine.as_deref() == Some("lalalai");
     let separation = match (track.separation_status.as_deref(), track.chunks) {
+        (Some("completed"), _) if cloud => format!("Stems ready at lalal.ai ({})", track.stems.len()),
         (Some("completed"), _) => format!("Stems ready ({})", track.stems.len()),
         (status, chunks) => stage(
             "Separation",
             status,
             track.separation_error.as_deref(),
             match chunks {
+                _ if cloud => format!("Separating at lalal.ai… {}%", track.separation_progress),
                 Some((done, total)) => format!("Separating stems… chunk {done} of {total}"),
                 None => "Separating stems… starting".to_owned(),
             },
