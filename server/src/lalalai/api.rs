@@ -5,7 +5,7 @@
 
 use std::{path::Path, time::Duration};
 
-use futures_util::TryStreamExt;
+use futures_util::TryStreamExt as _;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -141,11 +141,22 @@ impl Api {
         Ok(limits.minutes_left)
     }
 
-    /// Uploads the file at `path` as `name` (ASCII; lalal.ai reads the format from it).
-    pub async fn upload(&self, path: &Path, name: &str) -> Result<Source> {
+    /// Uploads the file at `path` as `name` (ASCII; lalal.ai reads the format from it), calling `progress`
+    /// with the bytes sent so far and the file's size.
+    pub async fn upload(
+        &self,
+        path: &Path,
+        name: &str,
+        mut progress: impl FnMut(u64, u64) + Send + Sync + 'static,
+    ) -> Result<Source> {
         let file = tokio::fs::File::open(path).await.map_err(Error::io(path))?;
         let length = file.metadata().await.map_err(Error::io(path))?.len();
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+        let mut sent = 0;
+        let counted = tokio_util::io::ReaderStream::new(file).inspect_ok(move |chunk| {
+            sent += chunk.len() as u64;
+            progress(sent, length);
+        });
+        let body = reqwest::Body::wrap_stream(counted);
         self.send(
             self.post("upload/")
                 .header(

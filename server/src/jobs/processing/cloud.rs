@@ -314,7 +314,16 @@ async fn start(
             }
             reporter.report(Report::phase(2));
             let name = upload_name(sent);
-            let source = api.upload(sent, &name).await.map_err(slow_down)?.id;
+            // Reports as the bytes go, so a long upload is not taken for a hang.
+            let uploading = reporter.clone();
+            let source = api
+                .upload(sent, &name, move |done, total| {
+                    let share = (done * 3).checked_div(total).unwrap_or(3);
+                    uploading.report(Report::phase(2 + share as i32));
+                })
+                .await
+                .map_err(slow_down)?
+                .id;
             state
                 .update(|remote| remote.source_id = Some(source.clone()))
                 .await?;
