@@ -201,7 +201,8 @@ pub(super) async fn run(
     // What goes to lalal.ai, and what its stems are measured against: the file, or its first minute.
     let source = separation.storage.path(&track.audio);
     let (sent, seconds) = if remote.preview {
-        let preview = out_dir.join("preview.wav");
+        // A hyphen no stem's name has, so no stem file can take its place.
+        let preview = out_dir.join("lalalai-preview.wav");
         let (from, to, limits) = (source.clone(), preview.clone(), separation.limits);
         supervisor
             .run_blocking(move |_| {
@@ -241,12 +242,9 @@ pub(super) async fn run(
     };
     let files = match remote_work.await {
         Ok(files) => files,
-        Err(Error::Cancelled) => {
-            state.forget(&api, true).await;
-            return Err(Error::Cancelled);
-        }
+        // The task may still run there (a cancel, a stall, a file we refused): stop it, so it costs no more.
         Err(err) if err.is_users() => {
-            state.forget(&api, false).await;
+            state.forget(&api, true).await;
             return Err(err);
         }
         // Ours or the service's trouble: the ids stay, and the next attempt continues the same task.
