@@ -1,7 +1,9 @@
 //! `sfa`: the audio engine from the command line.
 //!
 //! `sfa analyze FILE [--json]` decodes a file and prints its analysis: a summary for people, or the JSON
-//! shape that `analysis_results.features` stores.
+//! shape that `analysis_results.features` stores. `sfa analyze --stdin` stays running and analyses each
+//! file named on a line of its input, answering each with one line of JSON, as a server's worker does many
+//! files in one process (the benchmark times it so).
 //!
 //! `sfa separate FILE --out DIR [--model NAME] [--format wav16|wav24|f32]` splits it into stems.
 
@@ -25,10 +27,15 @@ struct Cli {
 enum Command {
     /// Tempo, beats, key, loudness and the spectral picture of an audio file.
     Analyze {
-        file: PathBuf,
+        #[arg(required_unless_present = "stdin")]
+        file: Option<PathBuf>,
         /// Print the analysis as JSON (the shape the app stores) instead of a summary.
         #[arg(long)]
         json: bool,
+        /// Read file names from standard input, one a line, and answer each with a line of JSON:
+        /// `{"file": …, "analysis": …}` or `{"file": …, "error": …}`.
+        #[arg(long, conflicts_with_all = ["file", "json"])]
+        stdin: bool,
     },
     /// Splits an audio file into stems (drums, bass, other, vocals), one WAV each in DIR. Run again with
     /// the same DIR, an interrupted separation resumes where it stopped.
@@ -39,7 +46,9 @@ mod separate_cmd;
 
 fn main() -> ExitCode {
     let (file, outcome) = match Cli::parse().command {
-        Command::Analyze { file, json } => {
+        Command::Analyze { stdin: true, .. } => (PathBuf::from("-"), run_stdin()),
+        Command::Analyze { file, json, .. } => {
+            let file = file.unwrap_or_default();
             let outcome = run(&file, json);
             (file, outcome)
         }
@@ -56,21 +65,11 @@ fn main() -> ExitCode {
 
 fn run(file: &PathBuf, json: bool) -> Result<(), String> {
     let started = Instant::now();
-    let source = std::fs::File::open(file).map_err(|err| err.to_string())?;
     eprintln!("decoding {}", file.display());
-    let decoded = decode(source, &Limits::default()).map_err(|err| err.to_string())?;
-    let audio = &decoded.audio;
-    eprintln!(
-        "{:.1} s of audio, {} Hz, {} channels",
-        audio.duration_seconds(),
-        audio.sample_rate(),
-        audio.channels()
-    );
-    let analysis = analyze_with_progress(audio, |phase| {
+    let (title, analysis) = analyse(file, |phase| {
         let step = Phase::ALL.iter().position(|p| *p == phase).unwrap_or(0) + 1;
         eprint!("\ranalysing: {step}/{} {phase:?}          ", Phase::ALL.len());
-    })
-    .map_err(|err| err.to_string())?;
+    })?;
     eprintln!(
         "\rdone in {:.1} s                              ",
         started.elapsed().as_secs_f64()
@@ -81,8 +80,32 @@ fn run(file: &PathBuf, json: bool) -> Result<(), String> {
             .map_err(|err| err.to_string())
             .and_then(|()| writeln!(out).map_err(|err| err.to_string()))
     } else {
-        summary(&mut out, &decoded.tags.title, &analysis).map_err(|err| err.to_string())
+        summary(&mut out, &title, &analysis).map_err(|err| err.to_string())
     }
+}
+
+/// Decodes and analyses `file`; returns its title tag and the analysis.
+fn analyse(file: &PathBuf, progress: impl FnMut(Phase)) -> Result<(Option<String>, Analysis), String> {
+    let source = std::fs::File::open(file).map_err(|err| err.to_string())?;
+    let decoded = decode(source, &Limits::default()).map_err(|err| err.to_string())?;
+    let analysis = analyze_with_progress(&decoded.audio, progress).map_err(|err| err.to_string())?;
+    Ok((decoded.tags.title, analysis))
+}
+
+fn run_stdin() -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lines() {
+        let file = PathBuf::from(line.map_err(|err| err.to_string())?.trim_end());
+        let answer = match analyse(&file, |_| {}) {
+            Ok((_, analysis)) => serde_json::json!({ "file": file, "analysis": analysis }),
+            Err(error) => serde_json::json!({ "file": file, "error": error }),
+        };
+        serde_json::to_writer(&mut out, &answer).map_err(|err| err.to_string())?;
+        writeln!(out)
+            .and_then(|()| out.flush())
+            .map_err(|err| err.to_string())?;
+    }
+    Ok(())
 }
 
 fn summary(out: &mut impl Write, title: &Option<String>, a: &Analysis) -> std::io::Result<()> {
