@@ -5,17 +5,18 @@
 //! resampled to 22.05 kHz; STFT of 2048 samples every 512 (Hann, centred); spectral features are means over
 //! frames; 13 MFCC over 128 Slaney mel bands (orthonormal DCT-II of the dB mel spectrum) with their mean and
 //! variance; 12-bin chroma (C first) at A440; loudness per EBU R128 on the original channels and rate.
-//! Downbeats: see [`downbeats`](crate::downbeats).
+//! Downbeats: see [`downbeats`](crate::downbeats); key: see [`key`](crate::key).
 
 use crate::{
     Audio, Error,
     beats::track_beats,
     chroma::chroma,
     downbeats::downbeats,
+    ending::final_stretch,
     key::estimate_key,
     loudness::measure_loudness,
     mel::{bands_below, mel_db, mfcc},
-    onset::{Aggregate, onset_strength, onset_strength_of_bands},
+    onset::{Aggregate, onset_strength, onset_strength_of_bands, strong_onset},
     overview::{energy_curve, waveform_peaks},
     resample::{resample, to_mono},
     spectral::{bandwidth, centroid, flatness, rms, rolloff, spectral_contrast, zero_crossing_rates},
@@ -140,7 +141,14 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
         let (spectral, chroma_frames) = beside.join().expect("the spectral thread does not panic");
         let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
         let downbeats = seconds(&downbeats(&beat_frames, &bass_onsets, &chroma_frames));
-        let key = estimate_key(&chroma_mean).map(|estimate| KeyResult {
+        let ending = final_stretch(
+            &spectrogram,
+            &onset_strength(&mel, Aggregate::Mean),
+            frames_per_second,
+        );
+        let ending_chroma = ending
+            .map(|frames| std::array::from_fn(|c| mean(chroma_frames[frames.clone()].iter().map(|f| f[c]))));
+        let key = estimate_key(&chroma_mean, ending_chroma.as_ref()).map(|estimate| KeyResult {
             name: estimate.key.name(),
             camelot: estimate.key.camelot(),
             open_key: estimate.key.open_key(),
@@ -201,12 +209,9 @@ fn spectral_summary(spectrogram: &Spectrogram, freqs: &[f32]) -> Spectral {
 }
 
 fn onset_rate(envelope: &[f64], frames_per_second: f64) -> f64 {
-    let (m, sd) = (
-        mean(envelope.iter().copied()),
-        variance(envelope.iter().copied()).sqrt(),
-    );
+    let strong = strong_onset(envelope);
     let peaks = (1..envelope.len().saturating_sub(1))
-        .filter(|&i| envelope[i] > m + sd && envelope[i] > envelope[i - 1] && envelope[i] >= envelope[i + 1])
+        .filter(|&i| envelope[i] > strong && envelope[i] > envelope[i - 1] && envelope[i] >= envelope[i + 1])
         .count();
     peaks as f64 / (envelope.len() as f64 / frames_per_second).max(f64::MIN_POSITIVE)
 }

@@ -1,10 +1,18 @@
 //! Musical key from chroma: the mean chroma of the track, correlated with major and minor key profiles
-//! in all 12 rotations; the best of the 24 wins.
+//! in all 12 rotations, with the ending's vote beside it; the best of the 24 wins.
 //!
 //! The profiles are Albrecht & Shanahan's (2013), counted from a corpus of scores, rather than Krumhansl
 //! & Kessler's probe-tone ratings (librosa's usual choice): theirs weigh the tonic triad far above the
 //! other scale degrees, which mostly mends the relative major/minor confusions Krumhansl–Kessler make
 //! (0.90 → 0.94 on the benchmark's synthetic songs, 0.92 → 1.00 on its Bach chorales).
+//!
+//! The ending votes at [`ENDING_WEIGHT`] of the whole track's vote: the mean chroma of the track's final
+//! stretch ([`final_stretch`](crate::ending::final_stretch)) correlated with the same profiles. Music most
+//! often ends on its tonic, and that settles what the whole cannot: a loop of Am–Em–F–C holds the same
+//! notes in A minor (i–v–VI–III) as in C major (vi–iii–IV–I), and only the chord it comes home to tells
+//! them apart. It mended the relative major/minor confusions left on the benchmark's synthetic songs and
+//! on the held-out set alike, for any weight from 0.25 to 0.4 (the figures are in the README); above
+//! that, an ending outvoted the whole track where it was not the tonic.
 //!
 //! Written three ways for three audiences: a name (`A minor`), Camelot (`8A`, the DJ wheel: neighbours mix
 //! well) and Open Key (`1m`).
@@ -16,6 +24,9 @@ const MAJOR_PROFILE: [f64; 12] = [
 const MINOR_PROFILE: [f64; 12] = [
     0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052,
 ];
+
+/// How much the ending's correlation counts beside the whole track's (1).
+const ENDING_WEIGHT: f64 = 0.3;
 
 const MAJOR_NAMES: [&str; 12] = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
 const MINOR_NAMES: [&str; 12] = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"];
@@ -37,7 +48,7 @@ pub struct Key {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KeyEstimate {
     pub key: Key,
-    /// How far the winner's correlation stands above the runner-up's, 0 (a tie) to 1.
+    /// How far the winner's score stands above the runner-up's, 0 (a tie) to 1.
     pub confidence: f64,
 }
 
@@ -71,17 +82,21 @@ impl Key {
     }
 }
 
-/// The most likely key for a chroma profile (C first); `None` when the profile is flat (silence, noise).
-pub fn estimate_key(mean_chroma: &[f64; 12]) -> Option<KeyEstimate> {
-    let mut scores: Vec<(f64, Key)> = (0..12u8)
-        .flat_map(|tonic| {
-            [(Mode::Major, &MAJOR_PROFILE), (Mode::Minor, &MINOR_PROFILE)].map(|(mode, profile)| {
-                let rotated: Vec<f64> = (0..12)
-                    .map(|pc| profile[(pc + 12 - usize::from(tonic)) % 12])
-                    .collect();
-                (correlation(mean_chroma, &rotated), Key { tonic, mode })
-            })
-        })
+/// The most likely key for the mean chroma of a track (C first) and of its ending; `None` when the track's
+/// profile is flat (silence, noise). A flat ending, or none, leaves the track's profile to decide alone.
+pub fn estimate_key(mean_chroma: &[f64; 12], ending_chroma: Option<&[f64; 12]>) -> Option<KeyEstimate> {
+    let whole = correlations(mean_chroma);
+    let ending = ending_chroma
+        .map(correlations)
+        .filter(|scores| scores.iter().all(|(score, _)| score.is_finite()));
+    let (ending, weight) = match ending {
+        Some(ending) => (ending, ENDING_WEIGHT),
+        None => (whole.clone(), 0.0),
+    };
+    let mut scores: Vec<(f64, Key)> = whole
+        .iter()
+        .zip(&ending)
+        .map(|(&(w, key), &(e, _))| (w + weight * e, key))
         .collect();
     scores.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (best, key) = scores[0];
@@ -90,8 +105,22 @@ pub fn estimate_key(mean_chroma: &[f64; 12]) -> Option<KeyEstimate> {
     }
     Some(KeyEstimate {
         key,
-        confidence: ((best - scores[1].0) / 2.0).clamp(0.0, 1.0),
+        confidence: ((best - scores[1].0) / (2.0 * (1.0 + weight))).clamp(0.0, 1.0),
     })
+}
+
+/// A chroma profile's correlation with each of the 24 keys' profiles.
+fn correlations(chroma: &[f64; 12]) -> Vec<(f64, Key)> {
+    (0..12u8)
+        .flat_map(|tonic| {
+            [(Mode::Major, &MAJOR_PROFILE), (Mode::Minor, &MINOR_PROFILE)].map(|(mode, profile)| {
+                let rotated: Vec<f64> = (0..12)
+                    .map(|pc| profile[(pc + 12 - usize::from(tonic)) % 12])
+                    .collect();
+                (correlation(chroma, &rotated), Key { tonic, mode })
+            })
+        })
+        .collect()
 }
 
 /// Pearson's correlation; NaN when either side is constant.
@@ -110,7 +139,13 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{chroma::chroma, stft::Stft};
+    use crate::{
+        chroma::chroma,
+        ending::final_stretch,
+        mel::mel_db,
+        onset::{Aggregate, onset_strength},
+        stft::Stft,
+    };
 
     const RATE: u32 = 22_050;
 
@@ -135,15 +170,19 @@ mod tests {
             .collect()
     }
 
-    fn key_of(signal: &[f32]) -> KeyEstimate {
-        let frames = chroma(&Stft::new(2048, 512).magnitudes(signal), RATE, 0.0);
-        let mut mean = [0.0; 12];
-        for frame in &frames {
-            for (m, c) in mean.iter_mut().zip(frame) {
-                *m += c / frames.len() as f64;
-            }
-        }
-        estimate_key(&mean).expect("a key")
+    fn mean(frames: &[[f64; 12]]) -> [f64; 12] {
+        std::array::from_fn(|c| frames.iter().map(|f| f[c]).sum::<f64>() / frames.len() as f64)
+    }
+
+    /// The key of `signal` from its mean chroma, and with its ending's vote as the analysis gives it.
+    fn keys_of(signal: &[f32]) -> (KeyEstimate, KeyEstimate) {
+        let spectrogram = Stft::new(2048, 512).magnitudes(signal);
+        let frames = chroma(&spectrogram, RATE, 0.0);
+        let onsets = onset_strength(&mel_db(&spectrogram, RATE), Aggregate::Mean);
+        let ending = final_stretch(&spectrogram, &onsets, f64::from(RATE) / 512.0).expect("an ending");
+        let whole = estimate_key(&mean(&frames), None).expect("a key");
+        let with_ending = estimate_key(&mean(&frames), Some(&mean(&frames[ending]))).expect("a key");
+        (whole, with_ending)
     }
 
     #[test]
@@ -164,18 +203,34 @@ mod tests {
                 [root, root + 3, root + 7],
             ];
             for (chords, mode) in [(major, Mode::Major), (minor, Mode::Minor)] {
-                let estimate = key_of(&progression(&chords));
                 let want = Key { tonic, mode };
-                assert_eq!(
-                    estimate.key,
-                    want,
-                    "{} read as {}",
-                    want.name(),
-                    estimate.key.name()
-                );
-                assert!(estimate.confidence > 0.0);
+                let (whole, with_ending) = keys_of(&progression(&chords));
+                for estimate in [whole, with_ending] {
+                    assert_eq!(
+                        estimate.key,
+                        want,
+                        "{} read as {}",
+                        want.name(),
+                        estimate.key.name()
+                    );
+                    assert!(estimate.confidence > 0.0);
+                }
             }
         }
+    }
+
+    #[test]
+    fn the_chord_a_loop_comes_home_to_names_the_key_of_a_relative_pair() {
+        // Am–Em–F–C twice: the same notes in A minor (i–v–VI–III) as in C major (vi–iii–IV–I).
+        let (a, c, e, f, g) = (57, 60, 64, 65, 67);
+        let (a_minor, c_major) = ([a, c, e], [c, e, g]);
+        let looped = [a_minor, [e - 12, g - 12, g - 8], [f, a, c], c_major].repeat(2);
+        let in_c = keys_of(&progression(&[looped.as_slice(), &[c_major]].concat()));
+        let in_a = keys_of(&progression(&[looped.as_slice(), &[a_minor]].concat()));
+        assert_eq!(in_c.1.key.name(), "C major");
+        assert_eq!(in_a.1.key.name(), "A minor");
+        // The whole track alone cannot tell them apart: it reads one key for both.
+        assert_eq!(in_c.0.key, in_a.0.key);
     }
 
     #[test]
@@ -268,7 +323,7 @@ mod tests {
 
     #[test]
     fn a_flat_profile_has_no_key() {
-        assert_eq!(estimate_key(&[0.0; 12]), None);
-        assert_eq!(estimate_key(&[0.5; 12]), None);
+        assert_eq!(estimate_key(&[0.0; 12], None), None);
+        assert_eq!(estimate_key(&[0.5; 12], None), None);
     }
 }

@@ -10,6 +10,7 @@ mod buffer;
 pub mod chroma;
 pub mod decode;
 pub mod downbeats;
+pub mod ending;
 mod error;
 pub mod key;
 pub mod loudness;

@@ -3,7 +3,7 @@
 //! spectrogram in dB, averaged over the mel bands, delayed so that a value sits on the frame where the
 //! rise is centred (the first three frames are 0 for a 2048/512 STFT).
 
-use crate::stats::median;
+use crate::stats::{mean, median, variance};
 
 /// librosa pads the rises by `lag + n_fft / (2 · hop)`: 1 + 2 for the STFT's `n_fft` of four hops.
 const DELAY: usize = 3;
@@ -46,6 +46,13 @@ pub fn onset_strength_of_bands(
         .chain(rises)
         .take(mel_db.len())
         .collect()
+}
+
+/// The onset strength from which an onset stands out as an event: one standard deviation above the mean
+/// of `envelope`.
+pub fn strong_onset(envelope: &[f64]) -> f64 {
+    let values = || envelope.iter().copied();
+    mean(values()) + variance(values()).sqrt()
 }
 
 #[cfg(test)]
