@@ -12,6 +12,7 @@ use std::{
 };
 
 use serde::Deserialize;
+use tract_linalg::multithread::{Executor, multithread_tract_scope};
 use tract_onnx::prelude::*;
 
 use super::spec::Spectrogram;
@@ -89,6 +90,8 @@ struct Inner {
     manifest: Manifest,
     spectrogram: Spectrogram,
     plan: Arc<TypedRunnableModel>,
+    /// The threads the plan's matrix products share out, one per core.
+    executor: Executor,
     /// Positions of the inputs (waveform, spectrogram) and outputs (spectrogram, waveform) in the plan.
     inputs: [usize; 2],
     outputs: [usize; 2],
@@ -201,6 +204,10 @@ impl Model {
                 manifest,
                 spectrogram,
                 plan,
+                executor: Executor::multithread_with_name(
+                    std::thread::available_parallelism().map_or(1, usize::from),
+                    "sfa-separation",
+                ),
                 inputs: [wave_in, spec_in],
                 outputs: [spec_out, wave_out],
             }),
@@ -236,10 +243,10 @@ impl Model {
         if inner.inputs == [1, 0] {
             tensors.swap(0, 1);
         }
-        let values = inner
-            .plan
-            .run(tensors.into_iter().collect())
-            .map_err(model_error("running the model"))?;
+        let values = multithread_tract_scope(inner.executor.clone(), || {
+            inner.plan.run(tensors.into_iter().collect())
+        })
+        .map_err(model_error("running the model"))?;
         Ok(Output {
             values,
             outputs: inner.outputs,
