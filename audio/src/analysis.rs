@@ -10,7 +10,7 @@
 use crate::{
     Audio, Error,
     beats::track_beats,
-    chroma::chroma,
+    chroma::{chroma, mean_chroma},
     downbeats::downbeats,
     ending::final_stretch,
     key::estimate_key,
@@ -139,15 +139,14 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
 
         progress(Phase::Harmony);
         let (spectral, chroma_frames) = beside.join().expect("the spectral thread does not panic");
-        let chroma_mean: [f64; 12] = std::array::from_fn(|c| mean(chroma_frames.iter().map(|f| f[c])));
+        let chroma_mean = mean_chroma(&chroma_frames);
         let downbeats = seconds(&downbeats(&beat_frames, &bass_onsets, &chroma_frames));
         let ending = final_stretch(
             &spectrogram,
             &onset_strength(&mel, Aggregate::Mean),
             frames_per_second,
         );
-        let ending_chroma = ending
-            .map(|frames| std::array::from_fn(|c| mean(chroma_frames[frames.clone()].iter().map(|f| f[c]))));
+        let ending_chroma = ending.map(|frames| mean_chroma(&chroma_frames[frames]));
         let key = estimate_key(&chroma_mean, ending_chroma.as_ref()).map(|estimate| KeyResult {
             name: estimate.key.name(),
             camelot: estimate.key.camelot(),

@@ -78,6 +78,11 @@ pub fn chroma(spectrogram: &Spectrogram, sample_rate: u32, tuning: f64) -> Vec<[
     spectrogram.frames().map(|frame| bank.apply(frame)).collect()
 }
 
+/// The mean of chroma frames, class by class (all 0 for none).
+pub fn mean_chroma(frames: &[[f64; CLASSES]]) -> [f64; CLASSES] {
+    std::array::from_fn(|c| crate::stats::mean(frames.iter().map(|f| f[c])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -140,7 +140,7 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
 mod tests {
     use super::*;
     use crate::{
-        chroma::chroma,
+        chroma::{chroma, mean_chroma},
         ending::final_stretch,
         mel::mel_db,
         onset::{Aggregate, onset_strength},
@@ -170,18 +170,15 @@ mod tests {
             .collect()
     }
 
-    fn mean(frames: &[[f64; 12]]) -> [f64; 12] {
-        std::array::from_fn(|c| frames.iter().map(|f| f[c]).sum::<f64>() / frames.len() as f64)
-    }
-
     /// The key of `signal` from its mean chroma, and with its ending's vote as the analysis gives it.
     fn keys_of(signal: &[f32]) -> (KeyEstimate, KeyEstimate) {
         let spectrogram = Stft::new(2048, 512).magnitudes(signal);
         let frames = chroma(&spectrogram, RATE, 0.0);
         let onsets = onset_strength(&mel_db(&spectrogram, RATE), Aggregate::Mean);
         let ending = final_stretch(&spectrogram, &onsets, f64::from(RATE) / 512.0).expect("an ending");
-        let whole = estimate_key(&mean(&frames), None).expect("a key");
-        let with_ending = estimate_key(&mean(&frames), Some(&mean(&frames[ending]))).expect("a key");
+        let whole = estimate_key(&mean_chroma(&frames), None).expect("a key");
+        let with_ending =
+            estimate_key(&mean_chroma(&frames), Some(&mean_chroma(&frames[ending]))).expect("a key");
         (whole, with_ending)
     }
 
