@@ -15,7 +15,7 @@ many files in one process and as librosa runs in this one: decoding and every fe
 librosa is timed twice over: "librosa" is the feature set this benchmark has always asked of it (tempo and
 beats, STFT chroma + Krumhansl key, 13 MFCC, centroid, roll-off, ZCR, RMS); "librosa, same features" adds
 what ours computes on top (bandwidth, flatness, contrast, onset rate, and integrated loudness with
-pyloudnorm). Both ratios are printed.
+pyloudnorm). Both ratios are printed. Each system runs its own pass over every file, warmed up first.
 """
 import json
 import os
@@ -126,38 +126,45 @@ systems = {"ours": ours, "librosa": lambda p: librosa_analysis(p)[:3]}
 if es is not None:
     systems["essentia"] = essentia_analysis
 first = SETS["synthetic"][0].with_name("mix.wav")
-for run in systems.values():
-    run(first)  # warm up caches, numba and the page cache, as in a server
-totals = {s: {name: np.zeros(4) for name in systems} for s in SETS}
-downbeat_f = {s: [] for s in SETS}
+songs = [(set_name, gt_path) for set_name, paths in SETS.items() for gt_path in paths]
+# Each system is timed in a pass of its own over every file, so that one system's idle threads (numpy's
+# BLAS pool spins for a while after each call) never share the two cores with another system's run.
+results = {name: {} for name in systems}
 seconds = {name: 0.0 for name in systems}
 extra_seconds = 0.0
-per_process_seconds = 0.0
-for set_name, songs in SETS.items():
-    for gt_path in songs:
-        truth = json.loads(gt_path.read_text())
+for name, run in systems.items():
+    run(first)  # warm up caches, numba and the page cache, as in a server
+    for _, gt_path in songs:
         mix = gt_path.with_name("mix.wav")
-        per_process_seconds += ours_per_process(mix)
-        for name in systems:
-            started = time.perf_counter()
-            if name == "librosa":
-                *result, extra = librosa_analysis(mix)
-                extra_seconds += extra
-            else:
-                result = systems[name](mix)
-            elapsed = time.perf_counter() - started
-            if name == "librosa":
-                elapsed -= extra
-            seconds[name] += elapsed
-            s = score(truth, *result)
-            if name == "ours":
-                downbeat_f[set_name].append(mir_eval.beat.f_measure(
-                    mir_eval.beat.trim_beats(np.asarray(truth["downbeats_s"])),
-                    mir_eval.beat.trim_beats(ours.downbeats[str(mix)])))
-            totals[set_name][name] += s
-            if VERBOSE and (s[0] < 1 or s[3] < 1):
-                print(f"  {set_name} {gt_path.parent.name} {name}: tempo {result[0]:.1f} (truth "
-                      f"{truth['tempo_bpm']:.1f}), key {result[2]} (truth {truth['key']}), beat F {s[2]:.2f}")
+        started = time.perf_counter()
+        if name == "librosa":
+            *result, extra = librosa_analysis(mix)
+            extra_seconds += extra
+        else:
+            result = run(mix)
+        elapsed = time.perf_counter() - started
+        if name == "librosa":
+            elapsed -= extra
+        seconds[name] += elapsed
+        results[name][gt_path] = result
+per_process_seconds = sum(ours_per_process(gt_path.with_name("mix.wav")) for _, gt_path in songs)
+
+totals = {s: {name: np.zeros(4) for name in systems} for s in SETS}
+downbeat_f = {s: [] for s in SETS}
+for set_name, gt_path in songs:
+    truth = json.loads(gt_path.read_text())
+    mix = gt_path.with_name("mix.wav")
+    for name in systems:
+        result = results[name][gt_path]
+        s = score(truth, *result)
+        if name == "ours":
+            downbeat_f[set_name].append(mir_eval.beat.f_measure(
+                mir_eval.beat.trim_beats(np.asarray(truth["downbeats_s"])),
+                mir_eval.beat.trim_beats(ours.downbeats[str(mix)])))
+        totals[set_name][name] += s
+        if VERBOSE and (s[0] < 1 or s[3] < 1):
+            print(f"  {set_name} {gt_path.parent.name} {name}: tempo {result[0]:.1f} (truth "
+                  f"{truth['tempo_bpm']:.1f}), key {result[2]} (truth {truth['key']}), beat F {s[2]:.2f}")
 
 n = len(SETS["synthetic"])
 print(f"{n} songs from {pathlib.Path(sys.argv[2]).name}, {len(SETS['bach'])} chorales from "
