@@ -16,7 +16,7 @@ use symphonia::core::{
     meta::{MetadataOptions, MetadataRevision, StandardTag, StandardVisualKey},
 };
 
-use crate::{Audio, Error, mp4_edits, sniff};
+use crate::{Audio, Error, mp4_edits, pcm::Pcm, sniff};
 
 /// What a decode may cost, from the server's configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,6 +128,14 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
             let most = bytes.map_or(0, |b| b.saturating_mul(64));
             usize::try_from(frames.saturating_mul(channels.count() as u64).min(most)).unwrap_or(0)
         });
+    // Plain PCM skips symphonia's decoder (`pcm`); its reader still cuts the packets. The decoder was made
+    // all the same: it checks the parameters.
+    let plain_pcm = match (Pcm::of(&params), params.sample_rate, params.channels.as_ref()) {
+        (Some(pcm), Some(rate), Some(channels)) if channels.count() > 0 => {
+            u16::try_from(channels.count()).ok().map(|c| (pcm, rate, c))
+        }
+        _ => None,
+    };
     let mut samples: Vec<f32> = Vec::new();
     // Without the memory, decoding goes on and grows the buffer as it must.
     let _ = samples.try_reserve_exact(expected);
@@ -159,17 +167,25 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
             continue;
         }
         packets += 1;
-        let buffer = match decoder.decode(&packet) {
-            Ok(buffer) => buffer,
-            // A damaged packet is skipped, as players do; too many of them make the file corrupt.
-            Err(SymphoniaError::DecodeError(_) | SymphoniaError::IoError(_)) => {
-                bad_packets += 1;
-                continue;
-            }
-            Err(err) => return Err(Error::Corrupt(err.to_string())),
+        let (this_spec, channels) = if let Some((pcm, rate, channels)) = plain_pcm {
+            pcm.extend(&packet.data, usize::from(channels), &mut samples);
+            ((rate, channels), channels)
+        } else {
+            let buffer = match decoder.decode(&packet) {
+                Ok(buffer) => buffer,
+                // A damaged packet is skipped, as players do; too many of them make the file corrupt.
+                Err(SymphoniaError::DecodeError(_) | SymphoniaError::IoError(_)) => {
+                    bad_packets += 1;
+                    continue;
+                }
+                Err(err) => return Err(Error::Corrupt(err.to_string())),
+            };
+            let channels = u16::try_from(buffer.spec().channels().count()).map_err(|_| Error::NoChannels)?;
+            let start = samples.len();
+            samples.resize(start + buffer.samples_interleaved(), 0.0);
+            buffer.copy_to_slice_interleaved(&mut samples[start..]);
+            ((buffer.spec().rate(), channels), channels)
         };
-        let channels = u16::try_from(buffer.spec().channels().count()).map_err(|_| Error::NoChannels)?;
-        let this_spec = (buffer.spec().rate(), channels);
         match spec {
             None => spec = Some(this_spec),
             Some(known) if known != this_spec => {
@@ -179,9 +195,6 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
             }
             Some(_) => {}
         }
-        let start = samples.len();
-        samples.resize(start + buffer.samples_interleaved(), 0.0);
-        buffer.copy_to_slice_interleaved(&mut samples[start..]);
         check_duration(
             (samples.len() / usize::from(channels)) as u64,
             this_spec.0,

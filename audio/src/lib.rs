@@ -19,6 +19,7 @@ pub mod mixdown;
 mod mp4_edits;
 pub mod onset;
 pub mod overview;
+mod pcm;
 pub mod resample;
 pub mod separate;
 pub mod sniff;
