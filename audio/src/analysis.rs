@@ -19,7 +19,7 @@ use crate::{
     onset::{Aggregate, onset_strength, onset_strength_of_bands, strong_onset},
     overview::{energy_curve, waveform_peaks},
     resample::{resample, to_mono},
-    spectral::{bandwidth, centroid, flatness, rms, rolloff, spectral_contrast, zero_crossing_rates},
+    spectral::{FrameShape, rms, spectral_contrast, zero_crossing_rates},
     stats::{mean, variance},
     stft::{Spectrogram, Stft},
     tempo::estimate_tempo,
@@ -191,18 +191,14 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
 
 /// Centroid, roll-off, bandwidth, flatness and contrast, each a mean over the frames.
 fn spectral_summary(spectrogram: &Spectrogram, freqs: &[f32]) -> Spectral {
-    let frames = || spectrogram.frames();
-    let centroids: Vec<f32> = frames().map(|m| centroid(m, freqs)).collect();
+    let shapes: Vec<FrameShape> = spectrogram.frames().map(|m| FrameShape::of(m, freqs)).collect();
+    let mean_of = |feature: fn(&FrameShape) -> f64| mean(shapes.iter().map(feature));
     let contrast = spectral_contrast(spectrogram, freqs);
     Spectral {
-        centroid_hz: mean(centroids.iter().map(|&c| f64::from(c))),
-        rolloff_hz: mean(frames().map(|m| f64::from(rolloff(m, freqs, 0.85)))),
-        bandwidth_hz: mean(
-            frames()
-                .zip(&centroids)
-                .map(|(m, &c)| f64::from(bandwidth(m, freqs, c))),
-        ),
-        flatness: mean(frames().map(|m| f64::from(flatness(m)))),
+        centroid_hz: mean_of(|s| s.centroid),
+        rolloff_hz: mean_of(|s| s.rolloff),
+        bandwidth_hz: mean_of(|s| s.bandwidth),
+        flatness: mean_of(|s| s.flatness),
         contrast_db: std::array::from_fn(|band| mean(contrast.iter().map(|c| c[band]))),
     }
 }

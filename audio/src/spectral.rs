@@ -4,72 +4,84 @@
 
 /// librosa's floor for power in the flatness measure.
 const FLATNESS_AMIN: f64 = 1e-10;
+/// The share of a frame's magnitude below its roll-off frequency (librosa's `roll_percent`).
+const ROLL_PERCENT: f64 = 0.85;
+/// Independent running sums, so that the compiler can keep them in one vector register.
+const LANES: usize = 4;
 
-/// The frame's total magnitude; `None` for a silent frame, where the features below are 0.
-fn total(magnitudes: &[f32]) -> Option<f64> {
-    let total: f64 = magnitudes.iter().map(|&m| f64::from(m)).sum();
-    (total > 0.0).then_some(total)
+/// The shape of one magnitude frame. Centroid, roll-off and bandwidth are 0 for a silent frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameShape {
+    /// The magnitude-weighted mean frequency, Hz.
+    pub centroid: f64,
+    /// The lowest frequency below which 85% of the frame's magnitude lies, Hz.
+    pub rolloff: f64,
+    /// The magnitude-weighted standard deviation around the centroid, Hz (librosa: p = 2, normalised).
+    pub bandwidth: f64,
+    /// Geometric over arithmetic mean of the power spectrum: near 1 for white noise's flat spectrum, near
+    /// 0 for a tone.
+    pub flatness: f64,
 }
 
-/// The magnitude-weighted mean frequency, Hz; 0 for a silent frame.
-pub fn centroid(magnitudes: &[f32], frequencies: &[f32]) -> f32 {
-    let Some(total) = total(magnitudes) else {
-        return 0.0;
-    };
-    let weighted: f64 = magnitudes
-        .iter()
-        .zip(frequencies)
-        .map(|(&m, &f)| f64::from(m) * f64::from(f))
-        .sum();
-    (weighted / total) as f32
-}
-
-/// The lowest frequency below which `fraction` of the frame's magnitude lies (librosa: roll_percent 0.85).
-pub fn rolloff(magnitudes: &[f32], frequencies: &[f32], fraction: f32) -> f32 {
-    let Some(total) = total(magnitudes) else {
-        return 0.0;
-    };
-    let threshold = f64::from(fraction) * total;
-    let mut cumulative = 0.0;
-    for (&m, &f) in magnitudes.iter().zip(frequencies) {
-        cumulative += f64::from(m);
-        if cumulative >= threshold {
-            return f;
+impl FrameShape {
+    /// All four from one pass over the bins (and a second, stopped at the roll-off, for the roll-off).
+    pub fn of(magnitudes: &[f32], frequencies: &[f32]) -> Self {
+        let mut total = [0.0f64; LANES];
+        let mut first = [0.0f64; LANES];
+        let mut second = [0.0f64; LANES];
+        let mut power = [0.0f64; LANES];
+        let mut log_power = 0.0f64;
+        // A logarithm per bin would be most of the cost: take one per 16 bins, of their product instead.
+        // Powers lie between 1e-10 and about 1e8 (a full-scale 2048-point frame), so 16 of them multiply
+        // within f64's range.
+        for (ms, fs) in magnitudes.chunks(4 * LANES).zip(frequencies.chunks(4 * LANES)) {
+            let mut product = [1.0f64; LANES];
+            for (m4, f4) in ms.chunks(LANES).zip(fs.chunks(LANES)) {
+                for (lane, (&m, &f)) in m4.iter().zip(f4).enumerate() {
+                    let (m, f) = (f64::from(m), f64::from(f));
+                    total[lane] += m;
+                    first[lane] += m * f;
+                    second[lane] += m * f * f;
+                    let p = (m * m).max(FLATNESS_AMIN);
+                    power[lane] += p;
+                    product[lane] *= p;
+                }
+            }
+            log_power += product.iter().product::<f64>().ln();
+        }
+        let n = magnitudes.len().max(1) as f64;
+        let sum = |lanes: [f64; LANES]| lanes.iter().sum::<f64>();
+        let flatness = (log_power / n).exp() / (sum(power) / n);
+        let total = sum(total);
+        if total <= 0.0 {
+            return Self {
+                centroid: 0.0,
+                rolloff: 0.0,
+                bandwidth: 0.0,
+                flatness,
+            };
+        }
+        let centroid = sum(first) / total;
+        // Σ m (f − c)² / Σ m, expanded; in f64 the cancellation costs nothing a frequency in Hz would show.
+        let bandwidth = (sum(second) / total - centroid * centroid).max(0.0).sqrt();
+        let threshold = ROLL_PERCENT * total;
+        let mut cumulative = 0.0;
+        let rolloff = magnitudes
+            .iter()
+            .zip(frequencies)
+            .find_map(|(&m, &f)| {
+                cumulative += f64::from(m);
+                (cumulative >= threshold).then_some(f)
+            })
+            .or(frequencies.last().copied())
+            .map_or(0.0, f64::from);
+        Self {
+            centroid,
+            rolloff,
+            bandwidth,
+            flatness,
         }
     }
-    frequencies.last().copied().unwrap_or(0.0)
-}
-
-/// The magnitude-weighted standard deviation around `centroid`, Hz (librosa: p = 2, normalised).
-pub fn bandwidth(magnitudes: &[f32], frequencies: &[f32], centroid: f32) -> f32 {
-    let Some(total) = total(magnitudes) else {
-        return 0.0;
-    };
-    let spread: f64 = magnitudes
-        .iter()
-        .zip(frequencies)
-        .map(|(&m, &f)| f64::from(m) / total * (f64::from(f) - f64::from(centroid)).powi(2))
-        .sum();
-    spread.sqrt() as f32
-}
-
-/// Geometric over arithmetic mean of the power spectrum: near 1 for white noise's flat spectrum, near 0
-/// for a tone.
-pub fn flatness(magnitudes: &[f32]) -> f32 {
-    let n = magnitudes.len().max(1) as f64;
-    let (mut log_sum, mut sum) = (0.0f64, 0.0f64);
-    // A logarithm per bin is most of the cost: take one per 16 bins, of their product instead. Powers lie
-    // between 1e-10 and about 1e8 (a full-scale 2048-point frame), so 16 of them multiply within f64's range.
-    for chunk in magnitudes.chunks(16) {
-        let mut product = 1.0f64;
-        for &m in chunk {
-            let power = (f64::from(m) * f64::from(m)).max(FLATNESS_AMIN);
-            product *= power;
-            sum += power;
-        }
-        log_sum += product.ln();
-    }
-    ((log_sum / n).exp() / (sum / n)) as f32
 }
 
 /// Octave bands of spectral contrast: the first below this, then six octaves up from it.
@@ -110,24 +122,14 @@ pub fn spectral_contrast(
         .collect();
     let mut peaks = Vec::with_capacity(spectrogram.frame_count());
     let mut valleys = Vec::with_capacity(spectrogram.frame_count());
-    // Magnitudes are never negative, and the bits of a non-negative float order as the float does: the
-    // selections compare integers, several times faster than floats by `total_cmp`.
-    let mut band_bits: Vec<u32> = Vec::new();
-    let mean_of =
-        |bits: &[u32]| bits.iter().map(|&b| f64::from(f32::from_bits(b))).sum::<f64>() / bits.len() as f64;
+    let mut extremes = Extremes::default();
     for frame in spectrogram.frames() {
         let mut peak = [0.0; CONTRAST_BANDS + 1];
         let mut valley = [0.0; CONTRAST_BANDS + 1];
         for (k, (range, take)) in bands.iter().enumerate() {
-            band_bits.clear();
-            band_bits.extend(frame[range.clone()].iter().map(|&m| m.max(0.0).to_bits()));
-            let n = band_bits.len();
-            let take = (*take).min(n).max(1);
-            // Only the weakest and the strongest `take` are needed, in any order: two selections, no sort.
-            band_bits.select_nth_unstable(take - 1);
-            valley[k] = mean_of(&band_bits[..take]);
-            band_bits[take - 1..].select_nth_unstable(n - take - (take - 1));
-            peak[k] = mean_of(&band_bits[n - take..]);
+            let band = &frame[range.clone()];
+            let take = (*take).min(band.len()).max(1);
+            (valley[k], peak[k]) = extremes.means(band, take);
         }
         peaks.push(peak);
         valleys.push(valley);
@@ -149,6 +151,70 @@ pub fn spectral_contrast(
         .zip(to_db(&valleys))
         .map(|(p, v)| std::array::from_fn(|k| p[k] - v[k]))
         .collect()
+}
+
+/// The weakest and the strongest few of a band's magnitudes, each found in one pass: a block of magnitudes is
+/// compared with the last of those kept so far, and nearly all blocks go no further. A spectrum mostly falls
+/// with frequency, so the weakest are looked for from the top of the band down and the strongest from the
+/// bottom up: that way the first few seen are already near the answer. Magnitudes are never negative, and
+/// the bits of a non-negative float order as the float does, so they are compared as integers (which
+/// vectorises). The buffers are kept between bands.
+#[derive(Default)]
+struct Extremes {
+    weakest: Vec<u32>,
+    strongest: Vec<u32>,
+}
+
+/// Magnitudes looked at together, one vector compare.
+const BLOCK: usize = 8;
+
+impl Extremes {
+    /// The means of the `take` weakest and the `take` strongest of `band` (`1 ≤ take ≤ band.len()`).
+    fn means(&mut self, band: &[f32], take: usize) -> (f64, f64) {
+        let (rest, top) = band.split_at(band.len() - take);
+        let (bottom, above) = band.split_at(take);
+        (
+            mean_of_first(&mut self.weakest, top, rest.rchunks(BLOCK), |new, kept| {
+                new < kept
+            }),
+            mean_of_first(&mut self.strongest, bottom, above.chunks(BLOCK), |new, kept| {
+                new > kept
+            }),
+        )
+    }
+}
+
+/// The mean of the `start.len()` values of `start` and `blocks` that come first in the order `before`.
+fn mean_of_first<'a>(
+    kept: &mut Vec<u32>,
+    start: &[f32],
+    blocks: impl Iterator<Item = &'a [f32]>,
+    before: impl Fn(u32, u32) -> bool,
+) -> f64 {
+    // A −0.0 counts as 0.
+    let bits = |m: &f32| m.to_bits() & 0x7fff_ffff;
+    let take = start.len();
+    kept.clear();
+    kept.extend(start.iter().map(bits));
+    kept.sort_unstable_by(|&a, &b| before(b, a).cmp(&before(a, b)));
+    for block in blocks {
+        let last = kept[take - 1];
+        if !block.iter().fold(false, |any, m| any | before(bits(m), last)) {
+            continue;
+        }
+        for value in block.iter().map(bits) {
+            if before(value, kept[take - 1]) {
+                // The last kept makes way; the new value sinks to its place (`take` is a few).
+                let mut at = take - 1;
+                kept[at] = value;
+                while at > 0 && before(kept[at], kept[at - 1]) {
+                    kept.swap(at, at - 1);
+                    at -= 1;
+                }
+            }
+        }
+    }
+    kept.iter().map(|&b| f64::from(f32::from_bits(b))).sum::<f64>() / take as f64
 }
 
 /// How the signal is extended past its ends when frames are centred on it.
@@ -248,17 +314,17 @@ mod tests {
     }
 
     /// The mean of `feature` over the frames of `signal`, edges excluded (they see the zero padding).
-    fn mean_over(signal: &[f32], feature: impl Fn(&[f32], &[f32]) -> f32) -> f32 {
+    fn mean_over(signal: &[f32], feature: impl Fn(FrameShape) -> f64) -> f64 {
         let stft = Stft::new(2048, 512);
         let freqs = stft.frequencies(RATE);
         let spectrogram = stft.magnitudes(signal);
-        let inner: Vec<f32> = spectrogram
+        let inner: Vec<f64> = spectrogram
             .frames()
             .skip(4)
             .take(spectrogram.frame_count() - 8)
-            .map(|m| feature(m, &freqs))
+            .map(|m| feature(FrameShape::of(m, &freqs)))
             .collect();
-        inner.iter().sum::<f32>() / inner.len() as f32
+        inner.iter().sum::<f64>() / inner.len() as f64
     }
 
     #[test]
@@ -266,37 +332,58 @@ mod tests {
         // 1033.59 Hz sits exactly on bin 96 of a 2048-point FFT at 22.05 kHz.
         let frequency = 96.0 * f64::from(RATE) / 2048.0;
         let tone = sine(frequency, 2.0);
-        let centroid_hz = mean_over(&tone, centroid);
-        assert!(
-            (f64::from(centroid_hz) - frequency).abs() < 1.0,
-            "centroid {centroid_hz}"
-        );
-        let rolloff_hz = mean_over(&tone, |m, f| rolloff(m, f, 0.85));
-        assert!(
-            (f64::from(rolloff_hz) - frequency).abs() < 11.0,
-            "rolloff {rolloff_hz}"
-        );
-        let spread = mean_over(&tone, |m, f| bandwidth(m, f, centroid(m, f)));
+        let centroid_hz = mean_over(&tone, |s| s.centroid);
+        assert!((centroid_hz - frequency).abs() < 1.0, "centroid {centroid_hz}");
+        let rolloff_hz = mean_over(&tone, |s| s.rolloff);
+        assert!((rolloff_hz - frequency).abs() < 11.0, "rolloff {rolloff_hz}");
+        let spread = mean_over(&tone, |s| s.bandwidth);
         assert!(spread < 20.0, "bandwidth {spread}");
-        assert!(mean_over(&tone, |m, _| flatness(m)) < 0.01);
+        assert!(mean_over(&tone, |s| s.flatness) < 0.01);
     }
 
     #[test]
     fn white_noise_is_flat_and_rolls_off_at_85_percent_of_nyquist() {
         let hiss = noise(RATE as usize * 3);
-        let rolloff_hz = mean_over(&hiss, |m, f| rolloff(m, f, 0.85));
+        let rolloff_hz = mean_over(&hiss, |s| s.rolloff);
         assert!(
             (rolloff_hz / 11_025.0 - 0.85).abs() < 0.02,
             "rolloff {rolloff_hz}"
         );
-        let centroid_hz = mean_over(&hiss, centroid);
+        let centroid_hz = mean_over(&hiss, |s| s.centroid);
         assert!(
             (centroid_hz / 11_025.0 - 0.5).abs() < 0.02,
             "centroid {centroid_hz}"
         );
         // The power of a noise bin is exponentially distributed, whose geometric/arithmetic mean is e^−γ.
-        let flat = mean_over(&hiss, |m, _| flatness(m));
+        let flat = mean_over(&hiss, |s| s.flatness);
         assert!((flat - 0.5615).abs() < 0.03, "flatness {flat}");
+    }
+
+    #[test]
+    fn the_weakest_and_strongest_are_those_a_sort_finds() {
+        let values: Vec<f32> = noise(600).iter().map(|x| x.abs()).collect();
+        let mut extremes = Extremes::default();
+        for (n, take) in [
+            (1, 1),
+            (2, 1),
+            (5, 3),
+            (19, 1),
+            (75, 2),
+            (300, 6),
+            (600, 12),
+            (600, 300),
+        ] {
+            let band = &values[..n];
+            let mut sorted = band.to_vec();
+            sorted.sort_by(f32::total_cmp);
+            let mean = |kept: &[f32]| kept.iter().map(|&m| f64::from(m)).sum::<f64>() / take as f64;
+            let (weakest, strongest) = extremes.means(band, take);
+            assert!((weakest - mean(&sorted[..take])).abs() < 1e-12, "{n} {take}");
+            assert!(
+                (strongest - mean(&sorted[n - take..])).abs() < 1e-12,
+                "{n} {take}"
+            );
+        }
     }
 
     #[test]
