@@ -37,6 +37,9 @@ const ENERGY_STEP_SECONDS: f64 = 0.5;
 const BASS_HZ: f64 = 200.0;
 /// Waveform detail levels, in min/max pairs across the whole track.
 const WAVEFORM_LEVELS: [usize; 3] = [256, 1024, 4096];
+/// Waveform peaks are kept to a ten-thousandth of full scale (−80 dB), finer than a screen draws: printed
+/// with all of f32's digits they were two thirds of the stored JSON.
+const WAVEFORM_STEPS: f32 = 10_000.0;
 
 /// The stages of [`analyze_with_progress`], for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +79,7 @@ pub fn analyze_with_progress(audio: &Audio, mut progress: impl FnMut(Phase)) -> 
                 .map(|&buckets| Waveform {
                     peaks: waveform_peaks(audio, buckets)
                         .iter()
-                        .map(|p| [p.min, p.max])
+                        .map(|p| [p.min, p.max].map(|x| (x * WAVEFORM_STEPS).round() / WAVEFORM_STEPS))
                         .collect(),
                 })
                 .collect();

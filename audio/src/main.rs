@@ -92,13 +92,26 @@ fn analyse(file: &PathBuf, progress: impl FnMut(Phase)) -> Result<(Option<String
     Ok((decoded.tags.title, analysis))
 }
 
+/// One line of `--stdin`'s answers. Serialised as it is, not through `serde_json::Value`, which would
+/// print every f32 with an f64's digits.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    file: &'a PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<&'a Analysis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a String>,
+}
+
 fn run_stdin() -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lines() {
         let file = PathBuf::from(line.map_err(|err| err.to_string())?.trim_end());
-        let answer = match analyse(&file, |_| {}) {
-            Ok((_, analysis)) => serde_json::json!({ "file": file, "analysis": analysis }),
-            Err(error) => serde_json::json!({ "file": file, "error": error }),
+        let outcome = analyse(&file, |_| {});
+        let answer = Answer {
+            file: &file,
+            analysis: outcome.as_ref().ok().map(|(_, analysis)| analysis),
+            error: outcome.as_ref().err(),
         };
         serde_json::to_writer(&mut out, &answer).map_err(|err| err.to_string())?;
         writeln!(out)

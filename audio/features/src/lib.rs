@@ -87,6 +87,6 @@ pub struct Mfcc {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Waveform {
-    /// `[min, max]` per bucket, over all channels.
+    /// `[min, max]` per bucket, over all channels, to four decimal places.
     pub peaks: Vec<[f32; 2]>,
 }

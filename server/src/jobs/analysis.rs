@@ -81,7 +81,9 @@ impl Work for Analysis {
             })
             .await?;
         let pool = supervisor.pool();
-        let features = serde_json::to_value(&analysis).map_err(|err| Error::Internal(err.to_string()))?;
+        // Serialised as it is, not through `serde_json::Value`, which would store every f32 with an f64's
+        // digits (a waveform peak of 0.4455 as 0.445499986410141).
+        let features = sqlx::types::Json(&analysis);
         let mut tx = pool.begin().await?;
         sqlx::query!(
         "insert into analysis_results (id, track_id, analysis_job_id, tempo, key, energy, spectral_centroid,
@@ -97,7 +99,7 @@ impl Work for Analysis {
         analysis.spectral.centroid_hz,
         analysis.spectral.rolloff_hz,
         analysis.zero_crossing_rate,
-        features
+        features as sqlx::types::Json<&sfa_audio::Analysis>
     )
         .execute(&mut *tx)
         .await?;
