@@ -92,6 +92,10 @@ pub fn estimate_tempo(envelope: &[f64], sample_rate: u32, hop: usize) -> Option<
 
 /// librosa's autocorrelation tempogram, averaged over time: for every frame, the autocorrelation (lags
 /// `0..window`) of the Hann-weighted `window` frames centred on it, scaled so its largest value is 1.
+///
+/// An autocorrelation is largest at lag 0, where it is the frame's energy, and the inverse FFT that turns a
+/// power spectrum into one is linear: so the frames' power spectra, each divided by its energy, are
+/// averaged first and turned into lags once, with the same result as librosa's one inverse per frame.
 fn mean_autocorrelation(envelope: &[f64], window: usize) -> Vec<f64> {
     let n = envelope.len();
     let half = window / 2;
@@ -112,8 +116,8 @@ fn mean_autocorrelation(envelope: &[f64], window: usize) -> Vec<f64> {
         (planner.plan_fft_forward(size), planner.plan_fft_inverse(size));
     let mut input = forward.make_input_vec();
     let mut spectrum: Vec<Complex<f64>> = forward.make_output_vec();
-    let mut output = inverse.make_output_vec();
-    let mut mean = vec![0.0; window];
+    let mut scratch = forward.make_scratch_vec();
+    let mut mean_power = vec![Complex::new(0.0, 0.0); spectrum.len()];
     for frame in 0..n {
         input.fill(0.0);
         for (slot, (x, w)) in input
@@ -122,23 +126,26 @@ fn mean_autocorrelation(envelope: &[f64], window: usize) -> Vec<f64> {
         {
             *slot = x * w;
         }
+        let energy: f64 = input.iter().map(|x| x * x).sum();
+        if energy <= 0.0 {
+            continue;
+        }
         forward
-            .process(&mut input, &mut spectrum)
+            .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
             .expect("buffers come from the plan");
-        spectrum
-            .iter_mut()
-            .for_each(|c| *c = Complex::new(c.norm_sqr(), 0.0));
-        inverse
-            .process(&mut spectrum, &mut output)
-            .expect("buffers come from the plan");
-        let peak = output[..window].iter().fold(0.0f64, |m, &v| m.max(v.abs()));
-        if peak > 0.0 {
-            for (m, &v) in mean.iter_mut().zip(&output[..window]) {
-                *m += v / peak / n as f64;
-            }
+        let scale = 1.0 / (energy * n as f64);
+        for (m, c) in mean_power.iter_mut().zip(&spectrum) {
+            m.re += c.norm_sqr() * scale;
         }
     }
-    mean
+    // realfft's inverse is unnormalised: a power spectrum comes back `size` times its autocorrelation.
+    let mut lags = inverse.make_output_vec();
+    inverse
+        .process(&mut mean_power, &mut lags)
+        .expect("buffers come from the plan");
+    lags.truncate(window);
+    lags.iter_mut().for_each(|v| *v /= size as f64);
+    lags
 }
 
 #[cfg(test)]
