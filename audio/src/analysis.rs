@@ -110,14 +110,12 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
     let stft = Stft::new(N_FFT, HOP);
     let spectrogram = stft.magnitudes(y);
     std::thread::scope(|scope| {
-        // The spectral summary, the chroma and the zero-crossing rate read the spectrogram or the signal and
-        // nothing else, and nothing needs them until the end: they take the second core while this one
-        // does the mel spectrum and rhythm.
+        // The spectral summary and the chroma read the spectrogram and nothing else, and nothing needs them
+        // until the end: they take the second core while this one does the mel spectrum and rhythm.
         let beside = scope.spawn(|| {
             (
                 spectral_summary(&spectrogram, &stft.frequencies(ANALYSIS_RATE)),
                 chroma(&spectrogram, ANALYSIS_RATE, 0.0),
-                mean(zero_crossing_rates(y, N_FFT, HOP).iter().map(|&z| f64::from(z))),
             )
         });
         let mel = mel_db(&spectrogram, ANALYSIS_RATE);
@@ -141,9 +139,11 @@ fn analyze_mono(audio: &Audio, progress: &mut impl FnMut(Phase)) -> Result<Analy
         let seconds =
             |frames: &[usize]| -> Vec<f64> { frames.iter().map(|&f| f as f64 / frames_per_second).collect() };
 
+        // Here rather than beside, where it would be the longer of the two threads' work.
+        let zero_crossing_rate = mean(zero_crossing_rates(y, N_FFT, HOP).iter().map(|&z| f64::from(z)));
+
         progress(Phase::Harmony);
-        let (spectral, chroma_frames, zero_crossing_rate) =
-            beside.join().expect("the spectral thread does not panic");
+        let (spectral, chroma_frames) = beside.join().expect("the spectral thread does not panic");
         let chroma_mean = mean_chroma(&chroma_frames);
         let downbeats = seconds(&downbeats(&beat_frames, &bass_onsets, &chroma_frames));
         let ending = final_stretch(
