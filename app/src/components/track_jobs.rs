@@ -170,11 +170,14 @@ pub fn TrackActions(
                         .map_or(Ok(()), |why| Err(AppError::Message(why)))
                 }),
             };
+            // The row (or the page) that asked may be gone by the time the answer comes: a row is rebuilt
+            // whenever its progress moves, and a click elsewhere leaves the page. Its successor shows the
+            // change through the live updates, so a callback that went with it is skipped.
             if done.is_ok() {
                 if matches!(what, Act::Delete) {
-                    deleted.run(());
+                    deleted.try_run(());
                 } else {
-                    changed.run(());
+                    changed.try_run(());
                 }
             }
             done
