@@ -12,6 +12,7 @@ mod chunks;
 mod golden;
 mod model;
 mod spec;
+mod wide_sums;
 mod work;
 pub(crate) mod writer;
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tract_linalg::multithread::{Executor, multithread_tract_scope};
 use tract_onnx::prelude::*;
 
-use super::spec::Spectrogram;
+use super::{spec::Spectrogram, wide_sums::widen};
 use crate::Error;
 
 /// The model's stereo input: mono is duplicated, stems folded back.
@@ -170,7 +170,12 @@ impl Model {
                 path.display()
             )));
         };
-        let typed = graph
+        let mut typed = graph
+            .into_typed()
+            .and_then(|typed| typed.into_decluttered())
+            .map_err(model_error("reading the graph"))?;
+        widen(&mut typed).map_err(model_error("widening the graph's sums"))?;
+        let typed = typed
             .into_optimized()
             .map_err(model_error("optimising the graph"))?;
         let (sources, segment) = (manifest.stems.len(), manifest.segment_samples);
