@@ -115,8 +115,12 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
             codec: codec_name.clone(),
             container: container.clone(),
         })?;
-    if let (Some(frames), Some(rate)) = (declared_frames, params.sample_rate) {
-        check_duration(frames, rate, limits)?;
+    if let Some(rate) = params.sample_rate {
+        check_rate(rate)?;
+        if let Some(frames) = declared_frames {
+            let channels = params.channels.as_ref().map_or(1, |c| c.count());
+            check_size(frames, rate, u16::try_from(channels).unwrap_or(u16::MAX), limits)?;
+        }
     }
 
     // Growing the buffer packet by packet copies it over and over; the header's length sizes it once. It
@@ -187,7 +191,10 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
             ((buffer.spec().rate(), channels), channels)
         };
         match spec {
-            None => spec = Some(this_spec),
+            None => {
+                check_rate(this_spec.0)?;
+                spec = Some(this_spec);
+            }
             Some(known) if known != this_spec => {
                 return Err(Error::Corrupt(
                     "the sample rate or channel count changes partway".into(),
@@ -195,9 +202,10 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
             }
             Some(_) => {}
         }
-        check_duration(
+        check_size(
             (samples.len() / usize::from(channels)) as u64,
             this_spec.0,
+            channels,
             limits,
         )?;
     }
@@ -207,6 +215,12 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
         )));
     }
     let (rate, channels) = spec.ok_or(Error::Corrupt("no audio could be decoded".into()))?;
+    // A float file can hold NaN or infinity, which no sound is and every later sum would spread.
+    if samples.iter().any(|x| !x.is_finite()) {
+        return Err(Error::Corrupt(
+            "it holds samples that are not numbers (NaN or infinity)".into(),
+        ));
+    }
     if let Some(trim) = trim {
         apply_trim(&mut samples, trim, usize::from(channels));
     }
@@ -232,11 +246,34 @@ fn apply_trim(samples: &mut Vec<f32>, trim: mp4_edits::Trim, channels: usize) {
     samples.truncate(keep * channels);
 }
 
-fn check_duration(frames: u64, rate: u32, limits: &Limits) -> Result<(), Error> {
-    let seconds = frames as f64 / f64::from(rate.max(1));
+/// The rates audio is recorded at, with room on both sides; a header outside them is damage, and a
+/// resampler asked to convert from it would need memory in proportion.
+const RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
+fn check_rate(rate: u32) -> Result<(), Error> {
+    if RATES.contains(&rate) {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedRate { rate })
+    }
+}
+
+/// The length limit, and a limit on the decoded samples: those of the longest track allowed in stereo at
+/// 48 kHz. A few megabytes of compressed silence can hold hours of many channels at a high rate, which
+/// would not fit in memory.
+fn check_size(frames: u64, rate: u32, channels: u16, limits: &Limits) -> Result<(), Error> {
+    let seconds = frames as f64 / f64::from(rate);
     if seconds > limits.max_seconds {
         return Err(Error::TooLong {
             seconds,
+            max_seconds: limits.max_seconds,
+        });
+    }
+    if frames as f64 * f64::from(channels) > limits.max_seconds * 48_000.0 * 2.0 {
+        return Err(Error::TooManySamples {
+            seconds,
+            channels,
+            rate,
             max_seconds: limits.max_seconds,
         });
     }

@@ -15,8 +15,8 @@ pub enum Error {
     #[error("the file holds no audio track")]
     NoAudioTrack,
     #[error(
-        "this file is {codec} audio in a {container} container, which we cannot decode; convert it to FLAC, \
-         WAV or MP3 first"
+        "this file is {codec} audio (in its {container} container), which we cannot decode; convert it to \
+         FLAC, WAV or MP3 first"
     )]
     UnsupportedCodec { codec: String, container: String },
     #[error("the file ends early: it looks truncated (an interrupted download or copy?)")]
@@ -25,6 +25,18 @@ pub enum Error {
     Corrupt(String),
     #[error("the audio is {seconds:.0} s long; the limit is {max_seconds:.0} s")]
     TooLong { seconds: f64, max_seconds: f64 },
+    #[error(
+        "the audio is too large to work on: {seconds:.0} s of {channels} channels at {rate} Hz is more \
+         samples than {max_seconds:.0} s of stereo at 48 kHz, the limit"
+    )]
+    TooManySamples {
+        seconds: f64,
+        channels: u16,
+        rate: u32,
+        max_seconds: f64,
+    },
+    #[error("a sample rate of {rate} Hz is not one audio is recorded at; we read 1 kHz to 768 kHz")]
+    UnsupportedRate { rate: u32 },
     #[error("the audio cannot be resampled: {0}")]
     Resample(String),
     #[error("loudness cannot be measured: {0}")]

@@ -243,3 +243,85 @@ fn limits_on_length_and_size_are_kept() {
         Err(Error::TooLarge { .. })
     ));
 }
+
+/// A canonical WAV file: `format` 1 (integer PCM) or 3 (float), `data` already in its sample format.
+fn wav(format: u16, bits: u16, rate: u32, channels: u16, data: &[u8]) -> Vec<u8> {
+    let block = channels * bits / 8;
+    let mut file = Vec::new();
+    file.extend(b"RIFF");
+    file.extend((36 + data.len() as u32).to_le_bytes());
+    file.extend(b"WAVEfmt ");
+    file.extend(16u32.to_le_bytes());
+    file.extend(format.to_le_bytes());
+    file.extend(channels.to_le_bytes());
+    file.extend(rate.to_le_bytes());
+    file.extend(rate.wrapping_mul(u32::from(block)).to_le_bytes());
+    file.extend(block.to_le_bytes());
+    file.extend(bits.to_le_bytes());
+    file.extend(b"data");
+    file.extend((data.len() as u32).to_le_bytes());
+    file.extend(data);
+    file
+}
+
+fn floats(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
+    values.into_iter().flat_map(f32::to_le_bytes).collect()
+}
+
+#[test]
+fn a_float_file_with_nan_or_infinity_is_damaged() {
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let data = floats((0..44_100).map(|i| if i == 5000 { bad } else { 0.1 }));
+        match decode(
+            std::io::Cursor::new(wav(3, 32, 44_100, 1, &data)),
+            &Limits::default(),
+        ) {
+            Err(Error::Corrupt(why)) => assert!(why.contains("not numbers"), "{why}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_sample_rate_no_audio_has_is_refused() {
+    let data = floats(std::iter::repeat_n(0.1, 4000));
+    for rate in [0, 10, 1_000_000_000, u32::MAX] {
+        assert_eq!(
+            decode(
+                std::io::Cursor::new(wav(3, 32, rate, 1, &data)),
+                &Limits::default()
+            )
+            .err(),
+            Some(Error::UnsupportedRate { rate }),
+            "{rate} Hz"
+        );
+    }
+    assert!(
+        decode(
+            std::io::Cursor::new(wav(3, 32, 8_000, 1, &data)),
+            &Limits::default()
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn many_channels_at_a_high_rate_are_limited_by_their_samples() {
+    // Half a second of 8 channels at 192 kHz: within a one-second limit on length, but more samples than a
+    // second of stereo at 48 kHz.
+    let limits = Limits {
+        max_seconds: 1.0,
+        ..Limits::default()
+    };
+    let data = vec![0u8; 96_000 * 8 * 2];
+    match decode(std::io::Cursor::new(wav(1, 16, 192_000, 8, &data)), &limits) {
+        Err(Error::TooManySamples {
+            channels: 8,
+            rate: 192_000,
+            ..
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    let stereo = vec![0u8; 24_000 * 2 * 2];
+    assert!(decode(std::io::Cursor::new(wav(1, 16, 48_000, 2, &stereo)), &limits).is_ok());
+}
