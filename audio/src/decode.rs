@@ -81,22 +81,12 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
     // A read error here surfaces again, and is reported, when symphonia reads the same bytes.
     let trim = mp4_edits::read_trim(&mut source).ok().flatten();
     let head = sniff::head(&mut source).unwrap_or_default();
-    let stream = MediaSourceStream::new(Box::new(source), Default::default());
-    let mut reader = symphonia::default::get_probe()
-        .probe(
-            &Hint::new(),
-            stream,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|err| match err {
-            SymphoniaError::IoError(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Error::Truncated
-            }
-            _ => Error::UnknownFormat {
-                looks_like: sniff::looks_like(&head),
-            },
-        })?;
+    let mut reader = probe(Box::new(source)).map_err(|err| match err {
+        SymphoniaError::IoError(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Error::Truncated,
+        _ => Error::UnknownFormat {
+            looks_like: sniff::looks_like(&head),
+        },
+    })?;
     let container = reader.format_info().short_name.to_owned();
     let track = reader
         .default_track(TrackType::Audio)
@@ -233,6 +223,16 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
         },
         tags,
     })
+}
+
+/// The container's reader for `source`, its format found from the content.
+pub(crate) fn probe(source: Box<dyn MediaSource>) -> Result<Box<dyn FormatReader>, SymphoniaError> {
+    symphonia::default::get_probe().probe(
+        &Hint::new(),
+        MediaSourceStream::new(source, Default::default()),
+        FormatOptions::default(),
+        MetadataOptions::default(),
+    )
 }
 
 /// Drops the encoder's priming and padding, as the container's edit list says.

@@ -64,12 +64,7 @@ impl Pcm {
 
 #[cfg(test)]
 mod tests {
-    use symphonia::core::{
-        codecs::audio::AudioDecoderOptions,
-        formats::{FormatOptions, TrackType, probe::Hint},
-        io::MediaSourceStream,
-        meta::MetadataOptions,
-    };
+    use symphonia::core::{codecs::audio::AudioDecoderOptions, formats::TrackType};
 
     use super::*;
 
@@ -80,15 +75,7 @@ mod tests {
             .join("tests/data")
             .join(fixture);
         let file = std::fs::File::open(&path).expect("the fixture is committed");
-        let stream = MediaSourceStream::new(Box::new(file), Default::default());
-        let mut reader = symphonia::default::get_probe()
-            .probe(
-                &Hint::new(),
-                stream,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .expect("a WAV file");
+        let mut reader = crate::decode::probe(Box::new(file)).expect("a WAV file");
         let track = reader.default_track(TrackType::Audio).expect("a track");
         let params = track
             .codec_params

@@ -15,7 +15,9 @@
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::{
+    as_op,
     internal::*,
+    op_as_typed_op, op_out_of_plan,
     ops::nn::{Reduce, Reducer, RmsNorm},
 };
 
@@ -143,9 +145,7 @@ impl Op for WideSum {
         "WideSum".into()
     }
 
-    fn as_typed(&self) -> Option<&dyn TypedOp> {
-        Some(self)
-    }
+    op_as_typed_op!();
 }
 
 impl EvalOp for WideSum {
@@ -155,19 +155,11 @@ impl EvalOp for WideSum {
         ))
     }
 
-    fn eval_out_of_plan(&self, inputs: TVec<TValue>) -> TractResult<Option<TVec<TValue>>> {
-        Ok(Some(self.eval(&EvalContext::out_of_plan(), inputs)?))
-    }
+    op_out_of_plan!();
 }
 
 impl TypedOp for WideSum {
-    fn as_op(&self) -> &dyn Op {
-        self
-    }
-
-    fn as_op_mut(&mut self) -> &mut dyn Op {
-        self
-    }
+    as_op!();
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let mut shape = inputs[0].shape.clone();
@@ -190,9 +182,7 @@ impl Op for WideRmsNorm {
         "WideRmsNorm".into()
     }
 
-    fn as_typed(&self) -> Option<&dyn TypedOp> {
-        Some(self)
-    }
+    op_as_typed_op!();
 }
 
 impl EvalOp for WideRmsNorm {
@@ -208,19 +198,11 @@ impl EvalOp for WideRmsNorm {
         Ok(tvec!(out.into_tvalue()))
     }
 
-    fn eval_out_of_plan(&self, inputs: TVec<TValue>) -> TractResult<Option<TVec<TValue>>> {
-        Ok(Some(self.eval(&EvalContext::out_of_plan(), inputs)?))
-    }
+    op_out_of_plan!();
 }
 
 impl TypedOp for WideRmsNorm {
-    fn as_op(&self) -> &dyn Op {
-        self
-    }
-
-    fn as_op_mut(&mut self) -> &mut dyn Op {
-        self
-    }
+    as_op!();
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         Ok(tvec!(inputs[0].without_value()))
