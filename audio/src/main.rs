@@ -96,7 +96,7 @@ fn analyse(file: &PathBuf, progress: impl FnMut(Phase)) -> Result<(Option<String
 /// print every f32 with an f64's digits.
 #[derive(serde::Serialize)]
 struct Answer<'a> {
-    file: &'a PathBuf,
+    file: std::borrow::Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     analysis: Option<&'a Analysis>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,12 +104,18 @@ struct Answer<'a> {
 }
 
 fn run_stdin() -> Result<(), String> {
+    use std::{io::BufRead, os::unix::ffi::OsStringExt};
     let mut out = std::io::stdout().lock();
-    for line in std::io::stdin().lines() {
-        let file = PathBuf::from(line.map_err(|err| err.to_string())?.trim_end());
+    // A path is bytes, not always UTF-8, and may end in spaces: only the line ending is taken off.
+    for line in std::io::stdin().lock().split(b'\n') {
+        let mut line = line.map_err(|err| err.to_string())?;
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        let file = PathBuf::from(std::ffi::OsString::from_vec(line));
         let outcome = analyse(&file, |_| {});
         let answer = Answer {
-            file: &file,
+            file: file.to_string_lossy(),
             analysis: outcome.as_ref().ok().map(|(_, analysis)| analysis),
             error: outcome.as_ref().err(),
         };
