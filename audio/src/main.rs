@@ -166,7 +166,7 @@ fn summary(out: &mut impl Write, title: &Option<String>, a: &Analysis) -> std::i
     };
     writeln!(
         out,
-        "loudness   {} integrated, range {:.1} LU, true peak {}",
+        "loudness   integrated {}, range {:.1} LU, true peak {}",
         db(a.loudness.integrated_lufs, "LUFS"),
         a.loudness.range_lu,
         db(a.loudness.true_peak_dbtp, "dBTP")
