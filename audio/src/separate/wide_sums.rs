@@ -71,31 +71,35 @@ pub fn widen(model: &mut TypedModel) -> TractResult<()> {
     Ok(())
 }
 
-/// The f64 sum of `values`, in eight running totals so that the adds overlap.
-fn sum(values: impl Iterator<Item = f64>) -> f64 {
+/// A value as it enters a sum: itself, or its square.
+fn term(v: f32, square: bool) -> f64 {
+    let v = f64::from(v);
+    if square { v * v } else { v }
+}
+
+/// The f64 sum of `values` (or of their squares), in eight running totals so that the adds overlap.
+fn sum(values: impl Iterator<Item = f32>, square: bool) -> f64 {
     let mut totals = [0.0f64; 8];
     for (i, v) in values.enumerate() {
-        totals[i % 8] += v;
+        totals[i % 8] += term(v, square);
     }
     totals.iter().sum()
 }
 
-/// The f64 sum of a contiguous run, eight lanes at a time.
+/// As [`sum`], for a contiguous run, eight lanes at a time (which vectorises).
 fn sum_slice(values: &[f32], square: bool) -> f64 {
     let mut totals = [0.0f64; 8];
     let blocks = values.chunks_exact(8);
     let rest = blocks.remainder();
     for block in blocks {
         for (total, &v) in totals.iter_mut().zip(block) {
-            let v = f64::from(v);
-            *total += if square { v * v } else { v };
+            *total += term(v, square);
         }
     }
-    let rest = sum(rest.iter().map(|&v| {
-        let v = f64::from(v);
-        if square { v * v } else { v }
-    }));
-    totals.iter().sum::<f64>() + rest
+    for (total, &v) in totals.iter_mut().zip(rest) {
+        *total += term(v, square);
+    }
+    totals.iter().sum()
 }
 
 /// For each position along the axes kept, the f64 sum (or mean of squares) of `input` over `axes`.
@@ -121,8 +125,7 @@ fn reduce(input: &Tensor, axes: &[usize], mean_of_squares: bool) -> TractResult<
         let part = view.slice(spec.as_slice());
         let total = match part.as_slice() {
             Some(run) => sum_slice(run, mean_of_squares),
-            None if mean_of_squares => sum(part.iter().map(|&v| f64::from(v) * f64::from(v))),
-            None => sum(part.iter().map(|&v| f64::from(v))),
+            None => sum(part.iter().copied(), mean_of_squares),
         };
         (if mean_of_squares {
             total / count as f64
